@@ -1,0 +1,249 @@
+"""RunConfig: THE schema of a run. The wizard pages, the CLI flags, the notebook's parameters cell
+and config.json are all made from it and validated by it.
+
+Fields left as None take the paper's defaults for the chosen process (design section 4), so a
+config written to disk is always explicit.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .networks import canonical_network
+from .processes import PROCESSES, get_process
+from .transforms import canonical_transform
+
+VOTES = ("hard", "soft")
+SELECT_ON = ("validation", "test")
+
+
+def _help(text: str, **extra) -> dict:
+    return {"help": text, **extra}
+
+
+@dataclass
+class RunConfig:
+    process: str = field(default="IMDD", metadata=_help(
+        "Which of the seven processes to run: " + ", ".join(PROCESSES) + ".", choices=tuple(PROCESSES)))
+    networks: list[str] | None = field(default=None, metadata=_help(
+        "Networks to train (ResNet18..ResNet152, DenseNet121..DenseNet201, AlexNet, or a timm "
+        "model name). Default: the paper's choice for the process."))
+    transforms: list[str] | None = field(default=None, metadata=_help(
+        "Test-time transforms used when labelling unlabelled images (processes with data "
+        "distillation). Default: H Flip, V Flip, H+V Flip, Blurring, Gamma."))
+    threshold: float | None = field(default=None, metadata=_help(
+        "Confidence (0-1) a vote needs for an unlabelled image to be added (iterative "
+        "processes; default 0.8). Non-iterative processes accept every vote (0)."))
+    vote: str = field(default="hard", metadata=_help(
+        "'hard': weighted majority vote (the paper); 'soft': average of probabilities "
+        "(the original code).", choices=VOTES))
+    max_rounds: int | None = field(default=None, metadata=_help(
+        "Most pseudo-labelling rounds for iterative processes (default 5)."))
+    epochs_frozen: int = field(default=2, metadata=_help(
+        "Epochs training only the new head, body frozen (stage 1)."))
+    epochs_unfrozen: int = field(default=8, metadata=_help(
+        "Epochs training the whole network with discriminative learning rates (stage 2)."))
+    image_size: int = field(default=224, metadata=_help(
+        "Images are resized to this many pixels square."))
+    batch_size: int = field(default=32, metadata=_help("Images per training batch."))
+    seed: int = field(default=42, metadata=_help(
+        "Random seed for the split, training and augmentation (same seed, same result)."))
+    valid_fraction: float = field(default=0.15, metadata=_help(
+        "Share of each class's labelled images used to choose the best model."))
+    test_fraction: float = field(default=0.25, metadata=_help(
+        "Share of each class's labelled images kept apart to report the final figures."))
+    pretrained: bool = field(default=True, metadata=_help(
+        "Start from ImageNet weights (transfer learning). Needs internet or a filled TORCH_HOME."))
+    select_on: str = field(default="validation", metadata=_help(
+        "Split used to choose the best model: 'validation' (sound) or 'test' (what the "
+        "paper did; the reported test figures are then optimistic).", choices=SELECT_ON))
+    mixed_precision: bool = field(default=True, metadata=_help(
+        "Use 16-bit mixed precision on a GPU (ignored on a CPU)."))
+    dataset_dir: str = field(default="dataset", metadata=_help(
+        "The organised dataset: one folder per category plus 'unlabelled/'."))
+    output_dir: str = field(default="atlass_output", metadata=_help(
+        "Where checkpoints, pseudo-labels, results and the exported model are written."))
+
+    def __post_init__(self):
+        self._resolve_and_validate()
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def field_help(cls) -> dict[str, str]:
+        return {f.name: f.metadata["help"] for f in fields(cls)}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "RunConfig":
+        """Build from plain values (JSON, YAML, papermill parameters); unknown keys are errors."""
+        known = set(cls.field_names())
+        for key in values:
+            if key not in known:
+                raise ConfigError(key, f"unknown setting; known settings are: {', '.join(sorted(known))}")
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> "RunConfig":
+        path = Path(path)
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ConfigError("config", f"{path} is not valid JSON ({exc})") from exc
+        if not isinstance(values, dict):
+            raise ConfigError("config", f"{path} must hold a JSON object of settings")
+        return cls.from_dict(values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        """Deterministic JSON text (the wizard and `atlass export` write the same bytes)."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json(), encoding="utf-8")
+
+    def replace(self, **changes) -> "RunConfig":
+        """A copy with some fields changed. Changing the process resets the fields whose
+        defaults depend on it, unless they are given too."""
+        values = self.to_dict()
+        if "process" in changes and get_process(changes["process"]).code != self.process:
+            for name in ("networks", "transforms", "threshold", "max_rounds"):
+                values[name] = None
+        values.update(changes)
+        return RunConfig.from_dict(values)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The settings that decide what a run computes (paths left out): a resumed run must match."""
+        values = self.to_dict()
+        values.pop("output_dir")
+        values.pop("dataset_dir")
+        return values
+
+    # ----------------------------------------------------------------- derived facts
+    @property
+    def process_info(self):
+        return get_process(self.process)
+
+    @property
+    def epochs(self) -> tuple[int, int]:
+        return self.epochs_frozen, self.epochs_unfrozen
+
+    # ----------------------------------------------------------------- validation
+    def _resolve_and_validate(self) -> None:
+        try:
+            process = get_process(_require_str("process", self.process))
+        except KeyError as exc:
+            raise ConfigError("process", exc.args[0]) from None
+        self.process = process.code
+
+        self.networks = _name_list("networks", self.networks, process.default_networks, canonical_network)
+        if not self.networks:
+            raise ConfigError("networks", "choose at least one network")
+        if not process.multi_network and len(self.networks) != 1:
+            raise ConfigError("networks", f"process {process.code} trains exactly one network; "
+                              f"got {len(self.networks)} ({', '.join(self.networks)})")
+
+        self.transforms = _name_list("transforms", self.transforms, process.default_transforms,
+                                     canonical_transform)
+        if process.uses_transforms and not self.transforms:
+            raise ConfigError("transforms", f"process {process.code} needs at least one transform")
+        if not process.uses_transforms and self.transforms:
+            raise ConfigError("transforms", f"process {process.code} uses no test-time transforms; "
+                              "leave this empty or choose a process with data distillation")
+
+        if self.threshold is None:
+            self.threshold = process.default_threshold
+        self.threshold = _number("threshold", self.threshold, float, 0.0, 1.0)
+        if not process.iterative and self.threshold != 0.0:
+            raise ConfigError("threshold", f"process {process.code} accepts every vote (threshold 0); "
+                              "choose an iterative process to use a threshold")
+
+        self.vote = _choice("vote", self.vote, VOTES)
+
+        if self.max_rounds is None:
+            self.max_rounds = process.default_max_rounds
+        self.max_rounds = _number("max_rounds", self.max_rounds, int, 0, 100)
+        if not process.iterative and self.max_rounds != process.default_max_rounds:
+            raise ConfigError("max_rounds", f"process {process.code} runs exactly "
+                              f"{process.default_max_rounds} round(s)")
+        if process.iterative and self.max_rounds < 1:
+            raise ConfigError("max_rounds", "iterative processes need at least 1 round")
+
+        self.epochs_frozen = _number("epochs_frozen", self.epochs_frozen, int, 0, 1000)
+        self.epochs_unfrozen = _number("epochs_unfrozen", self.epochs_unfrozen, int, 0, 1000)
+        if self.epochs_frozen + self.epochs_unfrozen < 1:
+            raise ConfigError("epochs_unfrozen", "train for at least one epoch in total")
+        self.image_size = _number("image_size", self.image_size, int, 16, 2048)
+        self.batch_size = _number("batch_size", self.batch_size, int, 2, 4096)
+        self.seed = _number("seed", self.seed, int, 0, 2**32 - 1)
+        self.valid_fraction = _number("valid_fraction", self.valid_fraction, float, 0.01, 0.9)
+        self.test_fraction = _number("test_fraction", self.test_fraction, float, 0.01, 0.9)
+        if self.valid_fraction + self.test_fraction >= 0.95:
+            raise ConfigError("test_fraction", "validation and test fractions together must leave "
+                              "at least 5% of the images for training")
+        self.pretrained = _boolean("pretrained", self.pretrained)
+        self.mixed_precision = _boolean("mixed_precision", self.mixed_precision)
+        self.select_on = _choice("select_on", self.select_on, SELECT_ON)
+        self.dataset_dir = _require_str("dataset_dir", self.dataset_dir)
+        self.output_dir = _require_str("output_dir", self.output_dir)
+
+
+def _require_str(name: str, value) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(name, f"expected a non-empty text, got {value!r}")
+    return value.strip()
+
+
+def _choice(name: str, value, allowed) -> str:
+    text = _require_str(name, value).lower()
+    if text not in allowed:
+        raise ConfigError(name, f"{value!r} is not allowed; choose one of {', '.join(allowed)}")
+    return text
+
+
+def _boolean(name: str, value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no", "1", "0"):
+        return value.strip().lower() in ("true", "yes", "1")
+    raise ConfigError(name, f"expected true or false, got {value!r}")
+
+
+def _number(name: str, value, kind, low, high):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(name, f"expected a number from {low} to {high}, got {value!r}")
+    try:
+        number = kind(value) if not isinstance(value, str) else kind(float(value) if kind is float else value)
+    except ValueError:
+        raise ConfigError(name, f"expected a number from {low} to {high}, got {value!r}") from None
+    if kind is int and isinstance(value, float) and value != int(value):
+        raise ConfigError(name, f"expected a whole number, got {value!r}")
+    if not low <= number <= high:
+        raise ConfigError(name, f"{value!r} is out of range; allowed: {low} to {high}")
+    return number
+
+
+def _name_list(name: str, value, default, canonical) -> list[str]:
+    if value is None:
+        return list(default)
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(name, f"expected a list of names, got {value!r}")
+    names = []
+    for item in value:
+        try:
+            canon = canonical(item)
+        except KeyError as exc:
+            raise ConfigError(name, exc.args[0]) from None
+        if canon in names:
+            raise ConfigError(name, f"{canon} is listed twice")
+        names.append(canon)
+    return names

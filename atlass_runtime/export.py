@@ -1,0 +1,95 @@
+"""Writing the chosen model in forms other programs can use, and reading it back.
+
+A model folder holds:
+  model.pkl   fastai `Learner.export()`: `load_learner("model.pkl").predict("cell.tif")` works
+  model.onnx  framework-free: input float32 RGB (N, 3, S, S) scaled to [0, 1], output class
+              probabilities (N, classes); normalisation is inside the graph
+  model.json  classes, image size and how to preprocess an image (for any tool)
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import torch
+
+from .errors import AtlassError
+from .fast_data import MEAN, STD
+
+PREPROCESSING = (
+    "Read the image (first page of multi-page files), keep RGB (grey is repeated, alpha dropped); "
+    "images deeper than 8 bits are auto-contrasted per image (0.1th-99.9th percentile to 0-255); "
+    "resize to image_size x image_size (aspect ratio not kept); divide by 255."
+)
+
+
+class NormalisedSoftmax(torch.nn.Module):
+    """network(normalise(x)) -> probabilities; what model.onnx contains."""
+
+    def __init__(self, module: torch.nn.Module):
+        super().__init__()
+        self.module = module
+        self.register_buffer("mean", torch.tensor(MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(STD).view(1, 3, 1, 1))
+
+    def forward(self, x):
+        return torch.softmax(self.module((x - self.mean) / self.std), dim=1)
+
+
+def export_model(learn, network: str, classes: list[str], size: int, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    learn.path = folder
+    learn.export("model.pkl")
+    onnx_path = folder / "model.onnx"
+    _export_onnx(learn.model, size, onnx_path)
+    meta = {
+        "network": network,
+        "classes": list(classes),
+        "image_size": size,
+        "input": "float32 RGB, shape (N, 3, image_size, image_size), values in [0, 1]",
+        "output": "class probabilities, shape (N, len(classes))",
+        "mean": list(MEAN),
+        "std": list(STD),
+        "preprocessing": PREPROCESSING,
+    }
+    meta_path = folder / "model.json"
+    meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return [folder / "model.pkl", onnx_path, meta_path]
+
+
+def _export_onnx(module: torch.nn.Module, size: int, path: Path) -> None:
+    wrapped = NormalisedSoftmax(module.float().cpu()).eval()
+    example = torch.rand(1, 3, size, size)
+    partial = path.with_name(path.name + ".partial")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript-based exporter announces its deprecation
+        torch.onnx.export(wrapped, (example,), str(partial), dynamo=False,
+                          input_names=["image"], output_names=["probabilities"],
+                          dynamic_axes={"image": {0: "batch"}, "probabilities": {0: "batch"}},
+                          opset_version=17)
+    os.replace(partial, path)
+
+
+def find_model_files(model: str | Path) -> tuple[Path, dict]:
+    """(model.pkl path, model.json contents) for a model folder or a model.pkl path."""
+    model = Path(model)
+    folder = model if model.is_dir() else model.parent
+    pkl = model if model.is_file() else folder / "model.pkl"
+    meta_path = folder / "model.json"
+    if not pkl.is_file() or not meta_path.is_file():
+        raise AtlassError(f"{model} is not an exported ATLASS model; give the 'model' folder a run "
+                          "wrote (it holds model.pkl and model.json)")
+    return pkl, json.loads(meta_path.read_text(encoding="utf-8"))
+
+
+def load_model(model: str | Path):
+    """(torch module, metadata) of an exported model, ready for predict_probabilities."""
+    from fastai.learner import load_learner
+
+    pkl, meta = find_model_files(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # load_learner warns that pickles must be trusted
+        learn = load_learner(pkl, cpu=True)
+    return learn.model.eval(), meta

@@ -1,0 +1,66 @@
+"""Classifying new images with an exported model: files or folders in, a table (and CSV) out."""
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import AtlassError, SkippedFilesWarning
+from .export import load_model
+from .image_store import decode_images
+from .imageio import is_image_name
+
+
+def collect_images(inputs) -> list[Path]:
+    """Image files named directly or found (recursively) in the given folders, in a stable order."""
+    found: list[Path] = []
+    for item in [inputs] if isinstance(inputs, (str, Path)) else inputs:
+        path = Path(item)
+        if path.is_dir():
+            for current, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found += [Path(current) / f for f in sorted(files)
+                          if is_image_name(f) and not f.startswith(".")]
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise AtlassError(f"{path} does not exist; give image files or folders of images")
+    if not found:
+        raise AtlassError(f"no image files found in {', '.join(map(str, [inputs]))}")
+    return found
+
+
+def predict_images(model, inputs, output_csv: str | Path | None = None, device: str | None = None,
+                   batch_size: int = 128) -> pd.DataFrame:
+    """Predict every image; columns: file, label, confidence, then one probability per class.
+
+    Files that cannot be read are listed in a warning and left out of the table.
+    """
+    from .fastai_trainer import pick_device, predict_probabilities
+
+    module, meta = load_model(model)
+    device = pick_device(device)
+    module.to(device)
+    paths = collect_images(inputs)
+    images, failures = decode_images(paths, meta["image_size"])
+    keep = [i for i, p in enumerate(paths) if p not in failures]
+    if failures:
+        listing = "\n".join(f"  {p}: {why}" for p, why in failures.items())
+        warnings.warn(SkippedFilesWarning(f"{len(failures)} file(s) could not be read:\n{listing}"), stacklevel=2)
+    classes = meta["classes"]
+    table = pd.DataFrame({"file": [str(paths[i]) for i in keep]})
+    if keep:
+        probabilities = predict_probabilities(module, images[keep], device, batch_size=batch_size)
+        table["label"] = [classes[i] for i in probabilities.argmax(axis=1)]
+        table["confidence"] = probabilities.max(axis=1).round(6)
+        for c, name in enumerate(classes):
+            table[f"p_{name}"] = probabilities[:, c].round(6)
+    else:
+        table["label"], table["confidence"] = [], []
+    if output_csv is not None:
+        from .files import atomic_write_text
+
+        atomic_write_text(output_csv, table.to_csv(index=False))
+    return table
