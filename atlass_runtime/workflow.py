@@ -64,7 +64,8 @@ def run_workflow(config: RunConfig, trainer_factory=default_trainer_factory, log
 
 
 class Workflow:
-    def __init__(self, config: RunConfig, trainer_factory, log: Log, restart: bool):
+    def __init__(self, config: RunConfig, trainer_factory=default_trainer_factory, log: Log = print,
+                 restart: bool = False):
         self.config, self.log = config, log
         self.process = config.process_info
         self.output = Path(config.output_dir)
@@ -78,6 +79,8 @@ class Workflow:
             shutil.rmtree(self.output / "checkpoints", ignore_errors=True)
         self.trainer = trainer_factory(self.classes, config, log)
         self.trained_now = 0
+        self.finals: dict = {}
+        self._announced = False
 
     # ------------------------------------------------------------------ preparation
     def _load_images(self) -> tuple[Dataset, ImageStore]:
@@ -93,7 +96,7 @@ class Workflow:
         dataset = dataset.without(store.failures)
         self.output.mkdir(parents=True, exist_ok=True)
         atomic_write_csv(self.output / "skipped_files.csv", ["file", "reason"],
-                         [(self._rel(p), why) for p, why in dataset.skipped])
+                         [(self.relative(p), why) for p, why in dataset.skipped])
         if dataset.skipped:
             listing = "\n".join(f"  {p}: {why}" for p, why in dataset.skipped)
             warnings.warn(SkippedFilesWarning(
@@ -106,7 +109,7 @@ class Workflow:
         split = stratified_split([c for _, c in self.dataset.labelled], cfg.valid_fraction,
                                  cfg.test_fraction, cfg.seed)
         atomic_write_csv(self.output / "split.csv", ["file", "label", "split"], sorted(
-            (self._rel(self.dataset.labelled[i][0]), self.dataset.labelled[i][1], name)
+            (self.relative(self.dataset.labelled[i][0]), self.dataset.labelled[i][1], name)
             for name in ("train", "valid", "test") for i in split.of(name)))
         counts = {name: len(split.of(name)) for name in ("train", "valid", "test")}
         self.log(f"Dataset: {len(self.classes)} categories ({', '.join(self.classes)}); "
@@ -116,10 +119,10 @@ class Workflow:
         return split
 
     def _signature(self) -> str:
-        return dataset_signature([(self._rel(p), c) for p, c in self.dataset.labelled],
-                                 [self._rel(p) for p in self.dataset.unlabelled])
+        return dataset_signature([(self.relative(p), c) for p, c in self.dataset.labelled],
+                                 [self.relative(p) for p in self.dataset.unlabelled])
 
-    def _rel(self, path: Path) -> str:
+    def relative(self, path: Path) -> str:
         try:
             return path.relative_to(self.root).as_posix()
         except ValueError:
@@ -135,15 +138,36 @@ class Workflow:
         labels = [self.classes.index(entry["label"]) for entry in self.state.pseudo_labels]
         return LabelledArrays(self.store.take(paths), np.array(labels, dtype=np.int64))
 
-    # ------------------------------------------------------------------ the loop
+    # ------------------------------------------------------------------ stages
+    # A notebook calls these one per cell; run() calls them in order. Each is safe to call
+    # again after a kill: finished work is loaded, not redone.
     def run(self) -> WorkflowResult:
-        if self.resumed:
+        self.pseudo_label()
+        self.train_final()
+        return self.evaluate_and_export()
+
+    def pseudo_label(self) -> list[dict]:
+        """Rounds of training + voting until a stop rule; returns the per-round summaries."""
+        if self.resumed and not self._announced:
             self.log(f"Resuming the run in {self.output}: {len(self.state.trained)} model(s) already "
                      f"trained, {len(self.state.rounds)} round(s) finished; they are not redone.")
+        self._announced = True
         self.state.save(self.output)
         self._rounds()
-        finals = {net: self._model("final", net) for net in self.config.networks}
-        results = self._evaluate_and_export(finals)
+        return self.state.rounds
+
+    def train_final(self) -> dict:
+        """Every network trained on manual + pseudo labels (the candidates)."""
+        if self.state.stop_reason is None:
+            self.pseudo_label()
+        self.finals = {net: self._model("final", net) for net in self.config.networks}
+        return self.finals
+
+    def evaluate_and_export(self) -> WorkflowResult:
+        """Choose on validation, report every candidate on test, export the chosen model."""
+        if not self.finals:
+            self.train_final()
+        results = self._evaluate_and_export(self.finals)
         return WorkflowResult(results, self.output)
 
     def _rounds(self) -> None:
@@ -155,7 +179,7 @@ class Workflow:
             if self.state.round_done(number):
                 continue
             labelled_now = {entry["file"] for entry in self.state.pseudo_labels}
-            remaining = [p for p in self.dataset.unlabelled if self._rel(p) not in labelled_now]
+            remaining = [p for p in self.dataset.unlabelled if self.relative(p) not in labelled_now]
             if not remaining:
                 self._stop("no unlabelled images left")
                 break
@@ -180,7 +204,7 @@ class Workflow:
         for i in accepted:
             label = self.classes[int(votes.labels[i])]
             per_class[label] += 1
-            self.state.pseudo_labels.append({"file": self._rel(remaining[i]), "label": label,
+            self.state.pseudo_labels.append({"file": self.relative(remaining[i]), "label": label,
                                              "confidence": round(float(votes.confidence[i]), 6),
                                              "round": number})
         summary = {"round": number, "unlabelled_before": len(remaining), "accepted": int(len(accepted)),
