@@ -115,6 +115,8 @@ def _equalize_channel(channel: np.ndarray) -> np.ndarray:
         table = np.clip(np.round((cdf - first) * 65535.0 / span), 0, 65535).astype(np.uint16)
         return table[channel]
     low, high = float(channel.min()), float(channel.max())
+    if 0.0 <= low and high <= 1.0:      # float data on the usual 0-1 scale: use all of it
+        low, high = 0.0, 1.0
     ranks = np.argsort(np.argsort(channel.ravel(), kind="stable"), kind="stable")
     spread = ranks / max(ranks.size - 1, 1) * (high - low) + low
     return spread.reshape(channel.shape).astype(channel.dtype)

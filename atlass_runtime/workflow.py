@@ -153,6 +153,7 @@ class Workflow:
                      f"trained, {len(self.state.rounds)} round(s) finished; they are not redone.")
         self._announced = True
         self.state.save(self.output)
+        self._write_pseudo_labels()
         self._rounds()
         return self.state.rounds
 
@@ -200,6 +201,11 @@ class Workflow:
             self._stop("no unlabelled images" if self.process.distills else "no distillation")
 
     def _record_round(self, number: int, remaining: list[Path], votes, accepted: np.ndarray) -> None:
+        taken = set(accepted.tolist())
+        atomic_write_csv(self.output / "rounds" / f"round-{number}_votes.csv",
+                         ["file", "label", "confidence", "accepted"],
+                         [(self.relative(p), self.classes[int(votes.labels[i])],
+                           round(float(votes.confidence[i]), 6), i in taken) for i, p in enumerate(remaining)])
         per_class = {c: 0 for c in self.classes}
         for i in accepted:
             label = self.classes[int(votes.labels[i])]

@@ -1,0 +1,298 @@
+"""What the generated notebook shows: tables and figures a biologist can read, one call per cell.
+
+    from atlass_runtime import notebook_display as show
+    show.dataset_summary(wf); show.sample_images(wf.dataset); show.rounds(wf); show.results(results)
+
+In a notebook, tables and figures are displayed (IPython.display); elsewhere tables are printed
+and figures returned, so the same calls work in a script. Each function also returns what it
+showed (a pandas DataFrame or a matplotlib Figure), which tests and scripts can inspect.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .imageio import display_rgb8, is_image_name, read_image
+
+SPLIT_NAMES = {"train": "training", "valid": "validation", "test": "test"}
+THUMBNAIL = 96
+
+
+# ---------------------------------------------------------------------- showing
+def in_notebook() -> bool:
+    """True inside a Jupyter/Colab kernel (papermill included), False in a plain Python process."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _show_table(table: pd.DataFrame, title: str | None = None) -> pd.DataFrame:
+    if title:
+        print(title)
+    if in_notebook():
+        from IPython.display import display
+
+        display(table)
+    else:
+        with pd.option_context("display.width", 200, "display.max_columns", 50):
+            print(table.to_string())
+    return table
+
+
+def _show_figure(figure):
+    if in_notebook():
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        display(figure)
+        plt.close(figure)
+    return figure
+
+
+def _percent(value) -> str:
+    return "" if value is None else f"{100 * value:.1f}%"
+
+
+# ---------------------------------------------------------------------- settings and dataset
+def settings(config) -> pd.DataFrame:
+    """The run's settings with what each means, and which copy of ATLASS runs them."""
+    from . import __version__
+
+    print(f"ATLASS runtime {__version__}, from {Path(__file__).resolve().parent}")
+    print(f"Process {config.process}: {config.process_info.title}. {config.process_info.explanation}")
+    helps = config.field_help()
+    rows = [(name, ", ".join(value) if isinstance(value, list) else value, helps[name])
+            for name, value in config.to_dict().items()]
+    table = pd.DataFrame(rows, columns=["setting", "value", "meaning"]).set_index("setting")
+    return _show_table(table)
+
+
+def dataset_table(wf) -> pd.DataFrame:
+    """Labelled images per category and how they are split, with a total row."""
+    counts = {c: {name: 0 for name in SPLIT_NAMES} for c in wf.classes}
+    for name in SPLIT_NAMES:
+        for index in wf.split.of(name):
+            counts[wf.dataset.labelled[index][1]][name] += 1
+    rows = [[c, sum(n.values()), n["train"], n["valid"], n["test"]] for c, n in counts.items()]
+    table = pd.DataFrame(rows, columns=["category", "labelled", "training", "validation", "test"])
+    total = ["all categories"] + table.iloc[:, 1:].sum().tolist()
+    table.loc[len(table)] = total
+    return table.set_index("category")
+
+
+def dataset_summary(wf) -> pd.DataFrame:
+    """What was read: categories and their split, unlabelled images, files left out."""
+    dataset = wf.dataset
+    table = _show_table(dataset_table(wf), "Labelled images per category:")
+    print(f"Unlabelled images: {len(dataset.unlabelled)}")
+    if dataset.skipped:
+        print(f"Files left out ({len(dataset.skipped)}):")
+        for path, reason in dataset.skipped[:20]:
+            print(f"  {wf.relative(path)}: {reason}")
+        if len(dataset.skipped) > 20:
+            print(f"  ... and {len(dataset.skipped) - 20} more (see skipped_files.csv)")
+    return table
+
+
+def _thumbnail(path) -> np.ndarray:
+    import cv2
+
+    image = display_rgb8(read_image(path))
+    scale = THUMBNAIL / max(image.shape[:2])
+    if scale < 1:
+        image = cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))),
+                           interpolation=cv2.INTER_AREA)
+    return image
+
+
+def image_grid(rows: dict[str, list[tuple[Path, str]]], title: str | None = None):
+    """A figure with one row per key: images with a caption each (unreadable ones say so)."""
+    import matplotlib.pyplot as plt
+
+    columns = max([len(items) for items in rows.values()] + [1])
+    figure, axes = plt.subplots(len(rows) or 1, columns, figsize=(1.6 * columns + 1.2, 1.8 * max(len(rows), 1)),
+                                squeeze=False)
+    for axis in axes.flat:
+        axis.axis("off")
+    for r, (name, items) in enumerate(rows.items()):
+        axes[r][0].text(-0.1, 0.5, name, transform=axes[r][0].transAxes, ha="right", va="center", fontsize=10)
+        for c, (path, caption) in enumerate(items):
+            try:
+                axes[r][c].imshow(_thumbnail(path))
+            except Exception as exc:  # show the others even if one file cannot be read
+                caption = f"unreadable ({type(exc).__name__})"
+            axes[r][c].set_title(caption, fontsize=7)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def _pick(items: list, count: int, seed: int) -> list:
+    if len(items) <= count:
+        return list(items)
+    chosen = np.random.default_rng(seed).choice(len(items), size=count, replace=False)
+    return [items[i] for i in sorted(chosen)]
+
+
+def sample_images(dataset, per_class: int = 6, seed: int = 0):
+    """A few images of each category (and of the unlabelled ones), contrast-stretched for the eye."""
+    rows = {}
+    for name in dataset.classes:
+        paths = [p for p, label in dataset.labelled if label == name]
+        rows[name] = [(p, p.name[:18]) for p in _pick(paths, per_class, seed)]
+    if dataset.unlabelled:
+        rows["(unlabelled)"] = [(p, p.name[:18]) for p in _pick(dataset.unlabelled, per_class, seed)]
+    return _show_figure(image_grid(rows, "Sample images"))
+
+
+# ---------------------------------------------------------------------- pseudo-labels
+def rounds_table(rounds: list[dict], classes: list[str]) -> pd.DataFrame:
+    """One row per pseudo-labelling round: images before, accepted (per category), confidence."""
+    rows = []
+    for entry in rounds:
+        per_class = entry.get("accepted_per_class", {})
+        rows.append({"round": entry["round"], "unlabelled before": entry["unlabelled_before"],
+                     "accepted": entry["accepted"],
+                     **{f"+ {c}": per_class.get(c, 0) for c in classes},
+                     "mean confidence of accepted": _percent(entry.get("mean_confidence_accepted")),
+                     "threshold": entry.get("threshold")})
+    columns = ["round", "unlabelled before", "accepted", *[f"+ {c}" for c in classes],
+               "mean confidence of accepted", "threshold"]
+    return pd.DataFrame(rows, columns=columns).set_index("round")
+
+
+def rounds(wf) -> pd.DataFrame:
+    """The pseudo-labels added in each round, and why pseudo-labelling stopped."""
+    state = wf.state
+    table = _show_table(rounds_table(state.rounds, wf.classes), "Pseudo-labels added per round:")
+    print(f"In all: {len(state.pseudo_labels)} pseudo-labelled image(s) of {len(wf.dataset.unlabelled)} "
+          f"unlabelled. Stopped because {state.stop_reason or 'it has not finished yet'}.")
+    return table
+
+
+def pseudo_label_samples(wf, per_class: int = 6, seed: int = 0):
+    """Some pseudo-labelled images of each category, with confidence and round (None if none)."""
+    by_class: dict[str, list] = {c: [] for c in wf.classes}
+    for entry in wf.state.pseudo_labels:
+        by_class[entry["label"]].append(entry)
+    if not wf.state.pseudo_labels:
+        print("No image received a pseudo-label.")
+        return None
+    rows = {c: [(wf.root / e["file"], f"{100 * e['confidence']:.0f}% (round {e['round']})")
+                for e in _pick(entries, per_class, seed)]
+            for c, entries in by_class.items() if entries}
+    return _show_figure(image_grid(rows, "Pseudo-labelled images (confidence, round)"))
+
+
+# ---------------------------------------------------------------------- results
+def candidates_table(results: dict) -> pd.DataFrame:
+    """Every trained network on the validation and test images; the chosen one is marked."""
+    chosen = results["selected"]["network"]
+    rows = []
+    for candidate in results["candidates"]:
+        valid, test = candidate["validation"], candidate["test"]
+        rows.append({"network": candidate["network"], "chosen": "yes" if candidate["network"] == chosen else "",
+                     "validation accuracy": _percent(valid["accuracy"]),
+                     "validation macro F1": _percent(valid["macro_f1"]),
+                     "test accuracy": _percent(test["accuracy"]),
+                     "test macro F1": _percent(test["macro_f1"]),
+                     "test images": test["n_images"]})
+    return pd.DataFrame(rows).set_index("network")
+
+
+def per_class_table(results: dict, network: str | None = None, split: str = "test") -> pd.DataFrame:
+    """Precision, recall, F1 and number of images of each category, for one network."""
+    network = network or results["selected"]["network"]
+    metrics = next(c[split] for c in results["candidates"] if c["network"] == network)
+    rows = [{"category": name, "precision": _percent(m["precision"]), "recall": _percent(m["recall"]),
+             "F1": _percent(m["f1"]), "images": m["support"]} for name, m in metrics["per_class"].items()]
+    return pd.DataFrame(rows).set_index("category")
+
+
+def results(results: dict) -> pd.DataFrame:
+    """The candidates table, the choice, and the chosen network's figures per category."""
+    selected = results["selected"]
+    table = _show_table(candidates_table(results), "Every candidate:")
+    test = selected["test"]
+    print(f"\nChosen: {selected['network']} (best on the {selected['select_on']} images). On the "
+          f"{test['n_images']} test images: accuracy {_percent(test['accuracy'])}, "
+          f"macro F1 {_percent(test['macro_f1'])}.")
+    if selected["select_on"] == "test":
+        print("Note: the model was chosen on the test images (as in the paper), so these test figures "
+              "are optimistic; choose on 'validation' for an honest estimate.")
+    _show_table(per_class_table(results), f"\n{selected['network']} on the test images, per category:")
+    return table
+
+
+def confusion_figure(results: dict, split: str = "test"):
+    """One confusion matrix per candidate (rows: true category, columns: predicted)."""
+    import matplotlib.pyplot as plt
+
+    classes = results["classes"]
+    chosen = results["selected"]["network"]
+    candidates = sorted(results["candidates"], key=lambda c: c["network"] != chosen)  # chosen first
+    size = 1.2 + 0.55 * len(classes)
+    figure, axes = plt.subplots(1, len(candidates), figsize=(size * len(candidates) + 0.8, size + 0.8),
+                                squeeze=False)
+    for axis, candidate in zip(axes[0], candidates):
+        matrix = np.array(candidate[split]["confusion_matrix"])
+        axis.imshow(matrix, cmap="Blues", vmin=0, vmax=max(int(matrix.max()), 1))
+        for (row, col), value in np.ndenumerate(matrix):
+            axis.text(col, row, str(value), ha="center", va="center", fontsize=8,
+                      color="white" if value > matrix.max() / 2 else "black")
+        axis.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
+        axis.set_yticks(range(len(classes)), classes, fontsize=8)
+        axis.set_xlabel("predicted")
+        axis.set_ylabel("true")
+        marker = " (chosen)" if candidate["network"] == chosen else ""
+        axis.set_title(f"{candidate['network']}{marker}\n{split} accuracy {_percent(candidate[split]['accuracy'])}",
+                       fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def confusion_matrices(results: dict, split: str = "test"):
+    """Show the confusion matrix of every candidate, the chosen one first."""
+    return _show_figure(confusion_figure(results, split))
+
+
+# ---------------------------------------------------------------------- export and prediction
+def exported_files(result) -> pd.DataFrame:
+    """The files a run wrote that a user keeps: the model's three forms and the figures."""
+    output = Path(result.output_dir)
+    names = ["model/model.pkl", "model/model.onnx", "model/model.json", "results.json",
+             "pseudo_labels.csv", "split.csv", "skipped_files.csv"]
+    rows = [{"file": name, "size": _size((output / name).stat().st_size)}
+            for name in names if (output / name).is_file()]
+    print(f"Output folder: {output.resolve()}")
+    return _show_table(pd.DataFrame(rows, columns=["file", "size"]).set_index("file"))
+
+
+def _size(count: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return str(count)
+
+
+def has_images(folder) -> bool:
+    """True when `folder` exists and holds at least one image file (sub-folders searched)."""
+    if not os.path.isdir(folder):
+        return False
+    return any(is_image_name(f) for _, _, files in os.walk(folder) for f in files)
+
+
+def predictions(table: pd.DataFrame, max_rows: int = 20) -> pd.DataFrame:
+    """How many new images went to each category, and the first rows of the predictions."""
+    counts = table["label"].value_counts().rename_axis("category").rename("images").to_frame()
+    _show_table(counts, f"{len(table)} image(s) classified:")
+    shown = table.head(max_rows).assign(file=lambda t: t["file"].map(lambda f: Path(f).name))
+    return _show_table(shown, f"The first {min(max_rows, len(table))}:")

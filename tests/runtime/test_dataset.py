@@ -1,0 +1,76 @@
+"""Reading the organised layout and surviving the files real folders contain."""
+import warnings
+
+import cv2
+import numpy as np
+import pytest
+
+from atlass_runtime.dataset import scan_dataset
+from atlass_runtime.errors import DatasetError
+from atlass_runtime.image_store import ImageStore
+from conftest import write_png
+
+
+def test_layout_class_folders_unlabelled_and_loose_root_files(tmp_path):
+    root = tmp_path / "ds"
+    write_png(root / "G1" / "a.png", np.zeros((8, 8), np.uint8))
+    write_png(root / "G1" / "nested" / "b.png", np.zeros((8, 8), np.uint8))
+    write_png(root / "S phase" / "c.png", np.zeros((8, 8), np.uint8))
+    (root / "Empty").mkdir()
+    write_png(root / "unlabelled" / "u1.png", np.zeros((8, 8), np.uint8))
+    write_png(root / "loose.png", np.zeros((8, 8), np.uint8))       # original ATLASS layout
+    (root / ".DS_Store").write_bytes(b"junk")
+    (root / "notes.txt").write_text("not an image")
+    dataset = scan_dataset(root)
+    assert dataset.classes == ["Empty", "G1", "S phase"]
+    assert sorted(p.name for p, _ in dataset.labelled) == ["a.png", "b.png", "c.png"]
+    assert dataset.counts() == {"Empty": 0, "G1": 2, "S phase": 1}
+    assert sorted(p.name for p in dataset.unlabelled) == ["loose.png", "u1.png"]
+    assert [(p.name, why) for p, why in dataset.skipped] == [("notes.txt", "not an image file (.txt)")]
+
+
+def test_categories_differing_only_by_case_are_refused(tmp_path):
+    write_png(tmp_path / "Cell" / "a.png", np.zeros((4, 4), np.uint8))
+    write_png(tmp_path / "cell" / "b.png", np.zeros((4, 4), np.uint8))
+    with pytest.raises(DatasetError, match="letter case"):
+        scan_dataset(tmp_path)
+
+
+def test_missing_folder_and_no_categories_explain_the_layout(tmp_path):
+    with pytest.raises(DatasetError, match="does not exist"):
+        scan_dataset(tmp_path / "nope")
+    write_png(tmp_path / "only_loose.png", np.zeros((4, 4), np.uint8))
+    with pytest.raises(DatasetError, match="one sub-folder per category|category folders"):
+        scan_dataset(tmp_path)
+
+
+def make_awkward_dataset(root):
+    """Every kind of file the issue names: some readable, some not."""
+    rng = np.random.default_rng(0)
+    write_png(root / "A" / "plain.png", rng.integers(0, 255, (20, 20, 3), dtype=np.uint8))
+    (root / "A" / "zero.png").write_bytes(b"")
+    ok, jpeg = cv2.imencode(".jpg", rng.integers(0, 255, (40, 40, 3), dtype=np.uint8))
+    (root / "A" / "truncated.jpg").write_bytes(jpeg.tobytes()[: len(jpeg) // 2])
+    (root / "B" / "readme.txt").parent.mkdir(parents=True, exist_ok=True)
+    (root / "B" / "readme.txt").write_text("hello")
+    (root / "B" / "fake.png").write_text("this is text with an image name")
+    cv2.imwrite(str(root / "B" / "deep.tif"), (rng.integers(150, 1700, (20, 20))).astype(np.uint16))
+    write_png(root / "B" / "alpha.png", rng.integers(0, 255, (20, 20, 4), dtype=np.uint8))
+    ok, png = cv2.imencode(".png", rng.integers(0, 255, (20, 20), dtype=np.uint8))
+    png.tofile(str(root / "B" / "célula_µm_細胞.png"))
+    return {"zero.png", "truncated.jpg", "readme.txt", "fake.png"}
+
+
+def test_image_store_decodes_what_it_can_and_names_the_rest(tmp_path):
+    expected_bad = make_awkward_dataset(tmp_path)
+    dataset = scan_dataset(tmp_path)
+    paths = [p for p, _ in dataset.labelled]
+    store = ImageStore(paths, 16, workers=2)
+    failed = {p.name: why for p, why in store.failures.items()}
+    skipped = {p.name for p, _ in dataset.skipped} | set(failed)
+    assert skipped == expected_bad
+    assert "empty" in failed["zero.png"] and "truncated" in failed["truncated.jpg"]
+    assert {p.name for p in store.paths} == {"plain.png", "deep.tif", "alpha.png", "célula_µm_細胞.png"}
+    deep = store.take([p for p in store.paths if p.name == "deep.tif"])[0]
+    assert deep.shape == (16, 16, 3) and deep.dtype == np.uint8
+    assert deep.max() > 200 and deep.min() < 50   # 16-bit values 150-1700 are stretched, not black

@@ -1,0 +1,119 @@
+"""The real fastai trainer, tiny and on the CPU: training, the fast path against fastai's usual
+file pipeline, export (fastai pickle + ONNX), and the missing-weights message."""
+import urllib.error
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from atlass_runtime import RunConfig
+from atlass_runtime.dataset import scan_dataset
+from atlass_runtime.errors import WeightsUnavailableError
+from atlass_runtime.fastai_files import file_dataloaders
+from atlass_runtime.fastai_trainer import FastaiTrainer, choose_lr, lowest_loss, predict_probabilities
+from atlass_runtime.image_store import ImageStore
+from atlass_runtime.trainer import LabelledArrays
+from conftest import shared_dataset
+
+
+def tiny_config(**changes):
+    values = dict(process="ND", networks=["ResNet18"], image_size=24, batch_size=8, epochs_frozen=1,
+                  epochs_unfrozen=1, pretrained=False)
+    values.update(changes)
+    return RunConfig(**values)
+
+
+def arrays(store, items, classes):
+    return LabelledArrays(store.take([p for p, _ in items]),
+                          np.array([classes.index(c) for _, c in items], dtype=np.int64))
+
+
+def test_lr_rule_of_the_paper():
+    lrs = torch.tensor([1e-6, 1e-4, 1e-2, 1e-1])
+    losses = torch.tensor([2.0, 1.5, 0.9, 3.0])
+    assert lowest_loss(lrs, losses, 100)[0] == pytest.approx(1e-2)
+    assert choose_lr(3e-6) == 1e-3 and choose_lr(float("nan")) == 1e-3 and choose_lr(2e-3) == 2e-3
+
+
+@pytest.fixture
+def trained(colour_dataset):
+    dataset = scan_dataset(colour_dataset)
+    store = ImageStore([p for p, _ in dataset.labelled], 24)
+    trainer = FastaiTrainer(dataset.classes, tiny_config(), progress="none", lr_find_iterations=20)
+    data = arrays(store, dataset.labelled, dataset.classes)
+    model = trainer.train("ResNet18", data, data)
+    return trainer, model, dataset, store
+
+
+def test_training_on_the_cpu_gives_a_usable_model(trained):
+    trainer, model, dataset, store = trained
+    probabilities = trainer.predict(model, store.pixels)
+    assert probabilities.shape == (len(store), 3)
+    assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    assert trainer.last_lr is not None and trainer.last_lr >= 1e-5
+
+
+def test_fast_path_equals_fastai_file_pipeline(trained, tmp_path):
+    """Same model, same images: in-memory batches vs fastai's test_dl over the files."""
+    trainer, model, dataset, store = trained
+    paths = store.paths[:10]
+    fast = predict_probabilities(model.module, store.take(paths), "cpu")
+
+    from fastai.learner import Learner
+    from fastai.losses import CrossEntropyLossFlat
+
+    learn = Learner(file_dataloaders(dataset.classes, 24), model.module, loss_func=CrossEntropyLossFlat())
+    plain, _ = learn.get_preds(dl=learn.dls.test_dl(paths))
+    np.testing.assert_allclose(fast, plain.numpy(), atol=1e-5)
+
+
+def test_export_round_trips_through_fastai_and_onnx(trained, tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    trainer, model, dataset, store = trained
+    files = trainer.export(model, "ResNet18", tmp_path / "model")
+    assert sorted(f.name for f in files) == ["model.json", "model.onnx", "model.pkl"]
+    expected = trainer.predict(model, store.pixels[:5])
+
+    session = onnxruntime.InferenceSession(str(tmp_path / "model" / "model.onnx"))
+    x = store.pixels[:5].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+    (onnx_probs,) = session.run(None, {"image": x})
+    np.testing.assert_allclose(onnx_probs, expected, atol=1e-4)
+
+    from fastai.learner import load_learner
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        learn = load_learner(tmp_path / "model" / "model.pkl")
+    label, index, probs = learn.predict(store.paths[0])
+    assert label == dataset.classes[int(expected[0].argmax())]
+    np.testing.assert_allclose(probs.numpy(), expected[0], atol=1e-5)
+
+
+def test_missing_imagenet_weights_say_what_to_do(colour_dataset, monkeypatch):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("Name or service not known")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    dataset = scan_dataset(colour_dataset)
+    store = ImageStore([p for p, _ in dataset.labelled], 24)
+    trainer = FastaiTrainer(dataset.classes, tiny_config(pretrained=True), progress="none")
+    data = arrays(store, dataset.labelled, dataset.classes)
+    with pytest.raises(WeightsUnavailableError) as info:
+        trainer.train("ResNet18", data, data)
+    message = str(info.value)
+    assert "ResNet18" in message and "TORCH_HOME" in message and "--no-pretrained" in message
+
+
+def test_sixteen_bit_real_tiffs_train(tmp_path):
+    """Real 16-bit microscopy (values ~150-1700) decode to usable contrast and train."""
+    root = shared_dataset("jurkat-cellcycle-16bit-tiff")
+    dataset = scan_dataset(root)
+    items = [item for item in dataset.labelled if item[1] in ("G1", "Metaphase")][::8]
+    classes = ["G1", "Metaphase"]
+    store = ImageStore([p for p, _ in items], 32)
+    assert not store.failures
+    assert store.pixels.std() > 20          # not a black image
+    trainer = FastaiTrainer(classes, tiny_config(image_size=32), progress="none", lr_find_iterations=20)
+    data = arrays(store, items, classes)
+    model = trainer.train("ResNet18", data, data)
+    assert trainer.predict(model, store.pixels).shape == (len(items), 2)
