@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import urllib.error
 from pathlib import Path
 
@@ -164,6 +165,14 @@ class FastaiTrainer:
         dls = array_dataloaders(train.images, train.labels, valid.images, valid.labels,
                                 cfg.batch_size, self.device)
         learn = self._learner(network, dls, cfg.pretrained)
+        with tempfile.TemporaryDirectory(prefix="atlass-lr-find-") as scratch:
+            learn.path = Path(scratch)   # the LR finder saves and restores the weights there
+            self._two_stages(learn)
+        learn.model.eval()
+        return FastaiModel(network, learn.model, learn)
+
+    def _two_stages(self, learn: Learner) -> None:
+        cfg = self.config
         learn.freeze()
         if cfg.epochs_frozen:
             self._fit(learn, cfg.epochs_frozen, STAGE1_LR, "stage 1 (head)")
@@ -176,8 +185,6 @@ class FastaiTrainer:
             if self.progress != "none":
                 self.log(f"    learning rate from the LR finder: {lr:.2e} (body {lr / 100:.2e})")
             self._fit(learn, cfg.epochs_unfrozen, slice(lr / 100, lr), "stage 2 (all)")
-        learn.model.eval()
-        return FastaiModel(network, learn.model, learn)
 
     # ------------------------------------------------------------------ inference
     def predict(self, model: FastaiModel, images: np.ndarray, batch_size: int = 256) -> np.ndarray:

@@ -117,3 +117,15 @@ def test_sixteen_bit_real_tiffs_train(tmp_path):
     data = arrays(store, items, classes)
     model = trainer.train("ResNet18", data, data)
     assert trainer.predict(model, store.pixels).shape == (len(items), 2)
+
+
+def test_training_writes_nothing_in_the_working_folder(colour_dataset, tmp_path, monkeypatch):
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    dataset = scan_dataset(colour_dataset)
+    store = ImageStore([p for p, _ in dataset.labelled], 16)
+    trainer = FastaiTrainer(dataset.classes, tiny_config(image_size=16), progress="none", lr_find_iterations=10)
+    data = arrays(store, dataset.labelled, dataset.classes)
+    trainer.train("ResNet18", data, data)
+    assert list(work.iterdir()) == []        # fastai's LR finder used to leave models/ behind
