@@ -1,0 +1,80 @@
+"""`atlass annotate`: parse the arguments, open the session, start the Qt app (imported late,
+so `atlass --help` works without Qt)."""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import AnnotatorError
+from .manifest import read_manifest
+
+
+def register(subparsers) -> None:
+    annotate = subparsers.add_parser(
+        "annotate", help="sort a folder of images into categories (opens a window)",
+        description="Sort images into categories, building the organised dataset in the output folder "
+                    "(the image folder is never modified). Without arguments a start dialog asks for the "
+                    "folders and categories; with --output alone, an existing output folder is continued.")
+    annotate.add_argument("images", nargs="?", metavar="IMAGE_FOLDER",
+                          help="folder of images to sort (sub-folders are searched too)")
+    annotate.add_argument("--output", "-o", metavar="DIR",
+                          help="folder for the organised dataset (new, empty, or one to continue)")
+    annotate.add_argument("--categories", "-c", metavar="A,B,C", help="comma-separated category names")
+    annotate.set_defaults(handler=_annotate)
+
+
+@dataclass
+class StartRequest:
+    """What the command line asked for; the start dialog is prefilled with it."""
+    images: Path | None = None
+    output: Path | None = None
+    categories: list[str] = field(default_factory=list)
+
+    def opens_directly(self) -> bool:
+        """True when no dialog is needed: everything for a new session, or a folder to continue."""
+        if self.output is None:
+            return False
+        if self.images is None:
+            return True
+        if self.categories:
+            return True
+        manifest = read_manifest(self.output) if self.output.is_dir() else None
+        return manifest is not None and manifest.source_folder == self.images.resolve()
+
+
+def parse_categories(text: str | None) -> list[str]:
+    """'G1, S ,G2' -> ['G1', 'S', 'G2'] (names are checked when the session opens)."""
+    if not text:
+        return []
+    names = [name.strip() for name in text.split(",")]
+    if any(not name for name in names):
+        raise AnnotatorError(f"--categories {text!r}: an empty name; separate the names with single commas")
+    return names
+
+
+def request_from_args(args: argparse.Namespace) -> StartRequest:
+    return StartRequest(Path(args.images).expanduser() if args.images else None,
+                        Path(args.output).expanduser() if args.output else None,
+                        parse_categories(args.categories))
+
+
+def open_session(request: StartRequest):
+    """The session the request names (created or continued); errors say what to change."""
+    from .session import Session
+
+    if request.images is None:
+        return Session.open(request.output)
+    return Session.start(request.images, request.output, request.categories)
+
+
+def _annotate(args: argparse.Namespace) -> int:
+    request = request_from_args(args)
+    try:
+        from .ui.app import run_app
+    except ImportError as exc:
+        if (exc.name or "").startswith("PySide6"):
+            raise AnnotatorError("the annotator needs Qt; install it with: pip install 'atlass[gui]'") from exc
+        raise
+    session = open_session(request) if request.opens_directly() else None
+    return run_app(session, request)

@@ -1,0 +1,198 @@
+"""The start dialog: a new session (image folder, output folder, categories) or continuing an
+existing output folder. It checks everything live and opens the session on OK."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+
+from ..errors import AnnotatorError
+from ..names import category_name_problem
+from ..session import Session, describe_output_folder
+from ..source_folder import summarise_source
+
+MAX_CATEGORIES = 30
+
+
+def _folder_row(edit: QLineEdit, title: str, parent: QWidget, on_chosen=None) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    browse = QPushButton("Browse…")
+
+    def choose():
+        folder = QFileDialog.getExistingDirectory(parent, title, edit.text() or str(Path.home()))
+        if folder:
+            edit.setText(folder)
+            if on_chosen:
+                on_chosen()
+    browse.clicked.connect(choose)
+    row.addWidget(browse)
+    return row
+
+
+class StartDialog(QDialog):
+    def __init__(self, images: Path | None = None, output: Path | None = None, categories=(), parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("ATLASS annotator — start")
+        self.session: Session | None = None
+        self._ready = False                           # no checks while the widgets are being made
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._new_tab(), "New session")
+        self.tabs.addTab(self._continue_tab(), "Continue")
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #c62828")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Open")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.buttons)
+        self.tabs.currentChanged.connect(self._check)
+        self.resize(720, 520)
+        self._output_edited = output is not None
+        self._ready = True
+        if categories:
+            self.count.setValue(len(categories))
+            for edit, name in zip(self.name_edits, categories):
+                edit.setText(name)
+        if images:
+            self.images_edit.setText(str(images))
+            self._images_changed()
+        if output:
+            self.output_edit.setText(str(output))
+            self.continue_edit.setText(str(output))
+            if images is None:
+                self.tabs.setCurrentIndex(1)
+        self._check()
+
+    # -- the two tabs
+    def _new_tab(self) -> QWidget:
+        tab = QWidget()
+        self.images_edit = QLineEdit()
+        self.images_edit.setPlaceholderText("folder with the images to sort (sub-folders are searched too)")
+        self.images_info = QLabel()
+        self.output_edit = QLineEdit()
+        self.output_edit.setPlaceholderText("new or empty folder for the organised dataset")
+        self.count = QSpinBox()
+        self.count.setRange(1, MAX_CATEGORIES)
+        self.count.setValue(2)
+        self.names_box = QWidget()
+        self.names_layout = QFormLayout(self.names_box)
+        self.names_layout.setContentsMargins(0, 0, 0, 0)
+        self.name_edits: list[QLineEdit] = []
+        form = QFormLayout(tab)
+        form.addRow("Image folder:", _folder_row(self.images_edit, "Image folder", self, self._images_changed))
+        form.addRow("", self.images_info)
+        form.addRow("Output folder:", _folder_row(self.output_edit, "Output folder", self))
+        note = QLabel("The image folder is never modified: images are hard-linked (or copied) into the "
+                      "output folder, one sub-folder per category plus unlabelled/.")
+        note.setWordWrap(True)
+        note.setStyleSheet("color: palette(mid)")
+        form.addRow("", note)
+        form.addRow("Number of categories:", self.count)
+        form.addRow("Category names:", self.names_box)
+        self.images_edit.editingFinished.connect(self._images_changed)     # not per key: it walks the folder
+        self.images_edit.textChanged.connect(self._check)
+        self.output_edit.textEdited.connect(lambda _: setattr(self, "_output_edited", True))
+        self.output_edit.textChanged.connect(self._check)
+        self.count.valueChanged.connect(self._resize_names)
+        self._resize_names(self.count.value())
+        return tab
+
+    def _continue_tab(self) -> QWidget:
+        tab = QWidget()
+        self.continue_edit = QLineEdit()
+        self.continue_edit.setPlaceholderText("an output folder of an earlier session, or any organised dataset")
+        self.continue_info = QLabel()
+        self.continue_info.setWordWrap(True)
+        form = QFormLayout(tab)
+        form.addRow("Output folder:", _folder_row(self.continue_edit, "Output folder to continue", self))
+        form.addRow("", self.continue_info)
+        hint = QLabel("Also opens datasets made by the original ATLASS (category folders and loose images).")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: palette(mid)")
+        form.addRow("", hint)
+        self.continue_edit.textChanged.connect(self._check)
+        return tab
+
+    def _resize_names(self, count: int) -> None:
+        while len(self.name_edits) < count:
+            edit = QLineEdit()
+            edit.setPlaceholderText(f"category {len(self.name_edits) + 1}")
+            edit.textChanged.connect(self._check)
+            self.name_edits.append(edit)
+            self.names_layout.addRow(f"{len(self.name_edits)}:", edit)
+        while len(self.name_edits) > count:
+            self.names_layout.removeRow(len(self.name_edits) - 1)
+            self.name_edits.pop()
+        self._check()
+
+    def _images_changed(self) -> None:
+        """Count the images of the chosen folder and suggest its sub-folders as categories."""
+        text = self.images_edit.text()
+        folder = Path(text).expanduser() if text else None
+        if folder is None or not folder.is_dir():
+            self.images_info.setText("")
+            self._check()
+            return
+        summary = summarise_source(folder)
+        found = f"{summary.n_images:,} images found"
+        if summary.suggested_categories:
+            found += f"; sub-folders suggested as categories: {', '.join(summary.suggested_categories[:8])}"
+            if not any(edit.text() for edit in self.name_edits):
+                self.count.setValue(min(len(summary.suggested_categories), MAX_CATEGORIES))
+                for edit, name in zip(self.name_edits, summary.suggested_categories):
+                    edit.setText(name)
+        self.images_info.setText(found)
+        if not self._output_edited:
+            self.output_edit.setText(str(folder.resolve().parent / f"{folder.resolve().name}_sorted"))
+        self._check()
+
+    # -- checking and opening
+    def categories(self) -> list[str]:
+        return [edit.text() for edit in self.name_edits]
+
+    def problem_text(self) -> str:
+        """Why Open cannot be pressed yet ('' when it can)."""
+        if self.tabs.currentIndex() == 1:
+            if not self.continue_edit.text():
+                return "Choose the output folder to continue."
+            try:
+                self.continue_info.setText(describe_output_folder(self.continue_edit.text()))
+            except AnnotatorError as exc:
+                self.continue_info.setText("")
+                return str(exc)
+            return ""
+        if not self.images_edit.text() or not Path(self.images_edit.text()).expanduser().is_dir():
+            return "Choose the folder that holds the images."
+        if not self.output_edit.text():
+            return "Choose the output folder."
+        names = self.categories()
+        for position, name in enumerate(names):
+            problem = category_name_problem(name, names[:position])
+            if problem:
+                return f"Category {position + 1}: {problem}."
+        return ""
+
+    def _check(self, *_) -> None:
+        if not self._ready:
+            return
+        problem = self.problem_text()
+        self.problem.setText(problem)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
+
+    def accept(self) -> None:
+        try:
+            if self.tabs.currentIndex() == 1:
+                self.session = Session.open(self.continue_edit.text())
+            else:
+                self.session = Session.start(self.images_edit.text(), self.output_edit.text(), self.categories())
+        except AnnotatorError as exc:
+            self.problem.setText(str(exc))
+            return
+        super().accept()
