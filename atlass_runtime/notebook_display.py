@@ -4,8 +4,9 @@
     show.dataset_summary(wf); show.sample_images(wf.dataset); show.rounds(wf); show.results(results)
 
 In a notebook, tables and figures are displayed (IPython.display); elsewhere tables are printed
-and figures returned, so the same calls work in a script. Each function also returns what it
-showed (a pandas DataFrame or a matplotlib Figure), which tests and scripts can inspect.
+and figures are left open for the script to save. The showing functions return None (so a cell
+does not display its table twice); the `*_table` and `*_figure` functions build what they show,
+for scripts and tests.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def in_notebook() -> bool:
     return shell is not None and hasattr(shell, "kernel")
 
 
-def _show_table(table: pd.DataFrame, title: str | None = None) -> pd.DataFrame:
+def _show_table(table: pd.DataFrame, title: str | None = None) -> None:
     if title:
         print(title)
     if in_notebook():
@@ -42,7 +43,6 @@ def _show_table(table: pd.DataFrame, title: str | None = None) -> pd.DataFrame:
     else:
         with pd.option_context("display.width", 200, "display.max_columns", 50):
             print(table.to_string())
-    return table
 
 
 def _show_figure(figure):
@@ -52,7 +52,6 @@ def _show_figure(figure):
 
         display(figure)
         plt.close(figure)
-    return figure
 
 
 def _percent(value) -> str:
@@ -60,17 +59,21 @@ def _percent(value) -> str:
 
 
 # ---------------------------------------------------------------------- settings and dataset
-def settings(config) -> pd.DataFrame:
+def settings_table(config) -> pd.DataFrame:
+    """Each setting with its value and what it means."""
+    helps = config.field_help()
+    rows = [(name, ", ".join(value) if isinstance(value, list) else value, helps[name])
+            for name, value in config.to_dict().items()]
+    return pd.DataFrame(rows, columns=["setting", "value", "meaning"]).set_index("setting")
+
+
+def settings(config) -> None:
     """The run's settings with what each means, and which copy of ATLASS runs them."""
     from . import __version__
 
     print(f"ATLASS runtime {__version__}, from {Path(__file__).resolve().parent}")
     print(f"Process {config.process}: {config.process_info.title}. {config.process_info.explanation}")
-    helps = config.field_help()
-    rows = [(name, ", ".join(value) if isinstance(value, list) else value, helps[name])
-            for name, value in config.to_dict().items()]
-    table = pd.DataFrame(rows, columns=["setting", "value", "meaning"]).set_index("setting")
-    return _show_table(table)
+    _show_table(settings_table(config))
 
 
 def dataset_table(wf) -> pd.DataFrame:
@@ -86,10 +89,10 @@ def dataset_table(wf) -> pd.DataFrame:
     return table.set_index("category")
 
 
-def dataset_summary(wf) -> pd.DataFrame:
+def dataset_summary(wf) -> None:
     """What was read: categories and their split, unlabelled images, files left out."""
     dataset = wf.dataset
-    table = _show_table(dataset_table(wf), "Labelled images per category:")
+    _show_table(dataset_table(wf), "Labelled images per category:")
     print(f"Unlabelled images: {len(dataset.unlabelled)}")
     if dataset.skipped:
         print(f"Files left out ({len(dataset.skipped)}):")
@@ -97,7 +100,6 @@ def dataset_summary(wf) -> pd.DataFrame:
             print(f"  {wf.relative(path)}: {reason}")
         if len(dataset.skipped) > 20:
             print(f"  ... and {len(dataset.skipped) - 20} more (see skipped_files.csv)")
-    return table
 
 
 def _thumbnail(path) -> np.ndarray:
@@ -141,7 +143,7 @@ def _pick(items: list, count: int, seed: int) -> list:
     return [items[i] for i in sorted(chosen)]
 
 
-def sample_images(dataset, per_class: int = 6, seed: int = 0):
+def sample_figure(dataset, per_class: int = 6, seed: int = 0):
     """A few images of each category (and of the unlabelled ones), contrast-stretched for the eye."""
     rows = {}
     for name in dataset.classes:
@@ -149,7 +151,12 @@ def sample_images(dataset, per_class: int = 6, seed: int = 0):
         rows[name] = [(p, p.name[:18]) for p in _pick(paths, per_class, seed)]
     if dataset.unlabelled:
         rows["(unlabelled)"] = [(p, p.name[:18]) for p in _pick(dataset.unlabelled, per_class, seed)]
-    return _show_figure(image_grid(rows, "Sample images"))
+    return image_grid(rows, "Sample images")
+
+
+def sample_images(dataset, per_class: int = 6, seed: int = 0) -> None:
+    """Show a few images of each category and of the unlabelled ones."""
+    _show_figure(sample_figure(dataset, per_class, seed))
 
 
 # ---------------------------------------------------------------------- pseudo-labels
@@ -168,27 +175,34 @@ def rounds_table(rounds: list[dict], classes: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).set_index("round")
 
 
-def rounds(wf) -> pd.DataFrame:
+def rounds(wf) -> None:
     """The pseudo-labels added in each round, and why pseudo-labelling stopped."""
     state = wf.state
-    table = _show_table(rounds_table(state.rounds, wf.classes), "Pseudo-labels added per round:")
+    _show_table(rounds_table(state.rounds, wf.classes), "Pseudo-labels added per round:")
     print(f"In all: {len(state.pseudo_labels)} pseudo-labelled image(s) of {len(wf.dataset.unlabelled)} "
           f"unlabelled. Stopped because {state.stop_reason or 'it has not finished yet'}.")
-    return table
 
 
-def pseudo_label_samples(wf, per_class: int = 6, seed: int = 0):
+def pseudo_label_figure(wf, per_class: int = 6, seed: int = 0):
     """Some pseudo-labelled images of each category, with confidence and round (None if none)."""
     by_class: dict[str, list] = {c: [] for c in wf.classes}
     for entry in wf.state.pseudo_labels:
         by_class[entry["label"]].append(entry)
     if not wf.state.pseudo_labels:
-        print("No image received a pseudo-label.")
         return None
     rows = {c: [(wf.root / e["file"], f"{100 * e['confidence']:.0f}% (round {e['round']})")
                 for e in _pick(entries, per_class, seed)]
             for c, entries in by_class.items() if entries}
-    return _show_figure(image_grid(rows, "Pseudo-labelled images (confidence, round)"))
+    return image_grid(rows, "Pseudo-labelled images (confidence, round)")
+
+
+def pseudo_label_samples(wf, per_class: int = 6, seed: int = 0) -> None:
+    """Show some pseudo-labelled images of each category, with their confidence and round."""
+    figure = pseudo_label_figure(wf, per_class, seed)
+    if figure is None:
+        print("No image received a pseudo-label.")
+    else:
+        _show_figure(figure)
 
 
 # ---------------------------------------------------------------------- results
@@ -216,10 +230,10 @@ def per_class_table(results: dict, network: str | None = None, split: str = "tes
     return pd.DataFrame(rows).set_index("category")
 
 
-def results(results: dict) -> pd.DataFrame:
+def results(results: dict) -> None:
     """The candidates table, the choice, and the chosen network's figures per category."""
     selected = results["selected"]
-    table = _show_table(candidates_table(results), "Every candidate:")
+    _show_table(candidates_table(results), "Every candidate:")
     test = selected["test"]
     print(f"\nChosen: {selected['network']} (best on the {selected['select_on']} images). On the "
           f"{test['n_images']} test images: accuracy {_percent(test['accuracy'])}, "
@@ -228,7 +242,6 @@ def results(results: dict) -> pd.DataFrame:
         print("Note: the model was chosen on the test images (as in the paper), so these test figures "
               "are optimistic; choose on 'validation' for an honest estimate.")
     _show_table(per_class_table(results), f"\n{selected['network']} on the test images, per category:")
-    return table
 
 
 def confusion_figure(results: dict, split: str = "test"):
@@ -258,21 +271,26 @@ def confusion_figure(results: dict, split: str = "test"):
     return figure
 
 
-def confusion_matrices(results: dict, split: str = "test"):
+def confusion_matrices(results: dict, split: str = "test") -> None:
     """Show the confusion matrix of every candidate, the chosen one first."""
-    return _show_figure(confusion_figure(results, split))
+    _show_figure(confusion_figure(results, split))
 
 
 # ---------------------------------------------------------------------- export and prediction
-def exported_files(result) -> pd.DataFrame:
-    """The files a run wrote that a user keeps: the model's three forms and the figures."""
-    output = Path(result.output_dir)
+def exported_files_table(output_dir) -> pd.DataFrame:
+    """The files a run wrote that a user keeps (the model's three forms, the figures), with sizes."""
+    output = Path(output_dir)
     names = ["model/model.pkl", "model/model.onnx", "model/model.json", "results.json",
              "pseudo_labels.csv", "split.csv", "skipped_files.csv"]
     rows = [{"file": name, "size": _size((output / name).stat().st_size)}
             for name in names if (output / name).is_file()]
-    print(f"Output folder: {output.resolve()}")
-    return _show_table(pd.DataFrame(rows, columns=["file", "size"]).set_index("file"))
+    return pd.DataFrame(rows, columns=["file", "size"]).set_index("file")
+
+
+def exported_files(result) -> None:
+    """Where the run's output folder is, and the files in it a user keeps."""
+    print(f"Output folder: {Path(result.output_dir).resolve()}")
+    _show_table(exported_files_table(result.output_dir))
 
 
 def _size(count: int) -> str:
@@ -290,9 +308,9 @@ def has_images(folder) -> bool:
     return any(is_image_name(f) for _, _, files in os.walk(folder) for f in files)
 
 
-def predictions(table: pd.DataFrame, max_rows: int = 20) -> pd.DataFrame:
+def predictions(table: pd.DataFrame, max_rows: int = 20) -> None:
     """How many new images went to each category, and the first rows of the predictions."""
     counts = table["label"].value_counts().rename_axis("category").rename("images").to_frame()
     _show_table(counts, f"{len(table)} image(s) classified:")
     shown = table.head(max_rows).assign(file=lambda t: t["file"].map(lambda f: Path(f).name))
-    return _show_table(shown, f"The first {min(max_rows, len(table))}:")
+    _show_table(shown, f"The first {min(max_rows, len(table))}:")

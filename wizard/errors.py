@@ -1,0 +1,34 @@
+"""Errors of the wizard's headless core. All are AtlassError, so `atlass` prints them as
+"Error: ..." and exits 1."""
+from __future__ import annotations
+
+from atlass_runtime.errors import AtlassError
+
+
+class ProjectError(AtlassError):
+    """A zip or folder is not an ATLASS project (no atlass.ipynb / config.json where expected)."""
+
+
+class UnsafeArchiveError(AtlassError):
+    """A zip holds an entry that would be written outside the target folder (`..`, an absolute
+    path, a drive letter) or a link; nothing of it is extracted."""
+
+    def __init__(self, archive, entry: str, reason: str):
+        self.archive, self.entry, self.reason = archive, entry, reason
+        super().__init__(f"{archive} is refused: its entry {entry!r} {reason}. Nothing was extracted; "
+                         "only run zips made by `atlass export` or the ATLASS wizard.")
+
+
+class ExportCancelled(AtlassError):
+    """Writing the zip was cancelled; no zip (and no partial file) was left behind."""
+
+
+class NotebookExecutionError(AtlassError):
+    """A cell of the notebook failed under `atlass run`. The executed notebook (with the error
+    shown under the cell) was saved first; `notebook` is its path."""
+
+    def __init__(self, cell: str, cell_index: int, ename: str, evalue: str, notebook):
+        self.cell, self.cell_index, self.ename, self.evalue, self.notebook = cell, cell_index, ename, evalue, notebook
+        super().__init__(f"the notebook stopped in cell {cell} (cell {cell_index + 1} of the executed "
+                         f"notebook) with {ename}: {evalue}\nThe executed notebook, with the full "
+                         f"traceback under that cell, is {notebook}")

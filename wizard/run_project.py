@@ -1,0 +1,152 @@
+"""`atlass run`: execute a project's notebook headless with papermill, as Colab would run it.
+
+The project (a zip, unpacked safely, or its folder) is run with the project folder as the
+working directory, by a kernel of this Python (or of `python=`). Parameters are checked against
+RunConfig before a kernel starts, and only the ones that change something are injected. The
+executed notebook is saved in the run's output folder even when a cell fails; the error then
+names that cell. Running again with the same output folder continues the run (the runtime
+resumes from its run_state.json).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import nbformat
+
+from atlass_runtime import RunConfig
+from atlass_runtime.errors import ConfigError
+
+from .errors import NotebookExecutionError, ProjectError
+from .safe_extract import NOTEBOOK_NAME, extract_project, project_folder_name
+
+EXECUTED_NAME = "atlass_executed.ipynb"
+KERNEL_NAME = "python3"
+
+
+@dataclass
+class ProjectRun:
+    """Where a finished run put things."""
+    project_dir: Path
+    output_dir: Path
+    notebook: Path            # the executed notebook
+    config: RunConfig
+
+    @property
+    def results_path(self) -> Path:
+        return self.output_dir / "results.json"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.output_dir / "model"
+
+    @property
+    def results(self) -> dict:
+        return json.loads(self.results_path.read_text(encoding="utf-8"))
+
+
+def resolve_parameters(base: dict, overrides: dict) -> tuple[RunConfig, dict]:
+    """(config of the run, values to inject). Unknown names and bad values raise ConfigError
+    naming the setting. Changing the process resets the settings that depend on it, as the
+    wizard does, unless they are given too."""
+    known = set(RunConfig.field_names())
+    for key in overrides:
+        if key not in known:
+            raise ConfigError(key, f"unknown setting; known settings are: {', '.join(sorted(known))}")
+    config = RunConfig.from_dict(base).replace(**overrides)
+    changed = {k: v for k, v in config.to_dict().items() if k in overrides or v != base.get(k)}
+    return config, changed
+
+
+@contextlib.contextmanager
+def kernel_for(python: str | Path | None = None):
+    """A `python3` kernel spec that runs `python` (default: this interpreter), visible to
+    jupyter_client for the duration (via JUPYTER_PATH, ahead of any other python3 spec)."""
+    with tempfile.TemporaryDirectory(prefix="atlass-kernel-") as folder:
+        spec = Path(folder, "kernels", KERNEL_NAME)
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(json.dumps({
+            # log level ERROR: the kernel's own start-up notices are noise in a terminal
+            "argv": [str(python or sys.executable), "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     "--IPKernelApp.log_level=ERROR"],
+            "display_name": "Python 3 (ATLASS run)", "language": "python"}), encoding="utf-8")
+        previous = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([folder] + ([previous] if previous else []))
+        try:
+            yield KERNEL_NAME
+        finally:
+            if previous is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = previous
+
+
+def open_project(project: str | Path, output: str | Path | None = None) -> tuple[Path, Path | None]:
+    """(project folder, results folder or None for the config's). A zip is unpacked into
+    `output` (default: a folder named after it in the current folder); a folder runs in place,
+    and `output`, if given, is where its results go."""
+    project = Path(project)
+    if project.is_file() and zipfile.is_zipfile(project):
+        target = Path(output) if output else Path.cwd() / project_folder_name(project)
+        return extract_project(project, target), None
+    if project.is_dir():
+        if not (project / NOTEBOOK_NAME).is_file() or not (project / "config.json").is_file():
+            raise ProjectError(f"{project} is not an ATLASS project folder: it needs {NOTEBOOK_NAME} and "
+                               "config.json (unzip a project made by `atlass export` or the wizard)")
+        return project, (Path(output).resolve() if output else None)
+    raise ProjectError(f"{project} is neither a project zip nor a project folder")
+
+
+def run_project(project: str | Path, output: str | Path | None = None, parameters: dict | None = None, *,
+                python: str | Path | None = None, stdout: TextIO | None = None,
+                stderr: TextIO | None = None, timeout: int | None = None) -> ProjectRun:
+    """Execute a project's notebook; return where the results are.
+
+    project: a project zip or an unpacked project folder. output: for a zip, the folder it is
+    unpacked into and run in (default: ./<project name>); for a folder, where the results go
+    (default: the config's output_dir inside it). parameters: {setting: value} overriding
+    config.json (values may be text, as from a command line). python: the interpreter of the
+    kernel (default: this one). stdout/stderr: where the cells' printed output goes (default:
+    nowhere; it is in the executed notebook). timeout: seconds allowed per cell (default: none).
+
+    Raises ConfigError for a bad parameter (before any kernel starts) and NotebookExecutionError
+    when a cell fails (after saving the executed notebook).
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    project_dir, results_dir = open_project(project, output)
+    project_dir = project_dir.resolve()
+    base = json.loads((project_dir / "config.json").read_text(encoding="utf-8"))
+    overrides = dict(parameters or {})
+    if results_dir is not None:
+        overrides["output_dir"] = str(results_dir)
+    config, inject = resolve_parameters(base, overrides)
+    output_dir = (project_dir / config.output_dir).resolve()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    executed = output_dir / EXECUTED_NAME
+    source = project_dir / NOTEBOOK_NAME
+    with kernel_for(python) as kernel:
+        try:
+            papermill.execute_notebook(
+                str(source), str(executed), parameters=inject, cwd=str(project_dir), kernel_name=kernel,
+                progress_bar=False, stdout_file=stdout, stderr_file=stderr, execution_timeout=timeout)
+        except PapermillExecutionError as exc:
+            raise NotebookExecutionError(_cell_name(source, exc.source), exc.cell_index, exc.ename,
+                                         exc.evalue, executed) from None
+    return ProjectRun(project_dir, output_dir, executed, config)
+
+
+def _cell_name(notebook: Path, source: str) -> str:
+    """The template's id of the cell with this source ('dataset', 'train-final'...)."""
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type == "code" and cell.source.strip() == (source or "").strip():
+            return repr(cell.get("id", "?"))
+    return "(injected parameters)"
