@@ -1,0 +1,65 @@
+"""Plain helpers for the annotator tests: generated image folders and folder fingerprints."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def write_image(path: Path, image: np.ndarray) -> Path:
+    """Write with OpenCV (BGR order for colour) through bytes, creating folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, data = cv2.imencode(path.suffix, image)
+    assert ok, path
+    path.write_bytes(data.tobytes())
+    return path
+
+
+def make_image_folder(root: Path, per_folder: int = 4) -> Path:
+    """A source folder like a biologist's: sub-folders, 8- and 16-bit TIFF, PNG, JPEG, BMP,
+    the same file name in two sub-folders, an unreadable file and a text file."""
+    rng = np.random.default_rng(7)
+    for i in range(per_folder):
+        write_image(root / "plate1" / f"cell_{i}.tif", rng.integers(150, 1700, (24, 24), dtype=np.uint16))
+        write_image(root / "plate2" / f"cell_{i}.png", rng.integers(0, 60, (20, 20), dtype=np.uint8))
+        write_image(root / "plate2" / "colour" / f"rgb_{i}.jpg", rng.integers(0, 255, (30, 30, 3), dtype=np.uint8))
+    write_image(root / "plate1" / "same.bmp", rng.integers(0, 255, (16, 16, 3), dtype=np.uint8))
+    write_image(root / "plate2" / "same.bmp", rng.integers(0, 255, (16, 16, 3), dtype=np.uint8))
+    (root / "plate2" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not a picture")
+    (root / "notes.txt").write_text("not an image")
+    return root
+
+
+def make_flat_folder(root: Path, count: int, size: int = 16) -> Path:
+    """`count` small 8-bit PNGs named img_000.png..., each a different grey level."""
+    for i in range(count):
+        write_image(root / f"img_{i:03d}.png", np.full((size, size), (i * 37) % 256, np.uint8))
+    return root
+
+
+def fingerprint(folder: Path) -> dict[str, tuple]:
+    """Every file and folder under `folder`: relative path -> (size, mtime, content hash)."""
+    result = {}
+    for current, dirs, files in os.walk(folder):
+        for name in dirs:
+            result[os.path.relpath(os.path.join(current, name), folder) + "/"] = ()
+        for name in files:
+            path = os.path.join(current, name)
+            stat = os.stat(path)
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            result[os.path.relpath(path, folder)] = (stat.st_size, stat.st_mtime_ns, digest)
+    return result
+
+
+def layout(output: Path) -> dict[str, set[str]]:
+    """Folder -> file names of an output dataset (hidden entries left out)."""
+    result = {}
+    for entry in sorted(output.iterdir()):
+        if entry.is_dir() and not entry.name.startswith("."):
+            result[entry.name] = {f.name for f in entry.iterdir() if not f.name.startswith(".")}
+    return result

@@ -1,0 +1,52 @@
+"""Fixtures of the annotator tests: generated image folders, sessions closed after each test."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+# This folder is named like the package: with `pytest` (not `python -m pytest`) only tests/ is on
+# sys.path and `import annotator` would find this folder. Put the checkout first.
+REPO = Path(__file__).resolve().parents[2]
+if sys.path[:1] != [str(REPO)]:
+    sys.path.insert(0, str(REPO))
+if getattr(sys.modules.get("annotator"), "__file__", "") is None:    # imported as a namespace already
+    del sys.modules["annotator"]
+
+from annotator import Session  # noqa: E402
+from annotator_helpers import make_flat_folder, make_image_folder  # noqa: E402
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    return make_image_folder(tmp_path / "images")
+
+
+@pytest.fixture
+def flat_folder(tmp_path):
+    return make_flat_folder(tmp_path / "flat", 12)
+
+
+@pytest.fixture
+def sessions():
+    """Call it like Session.create/open/start; every session made is closed at the end."""
+    made = []
+
+    class Factory:
+        def create(self, *args, **kwargs):
+            return self._keep(Session.create(*args, **kwargs))
+
+        def open(self, *args, **kwargs):
+            return self._keep(Session.open(*args, **kwargs))
+
+        def start(self, *args, **kwargs):
+            return self._keep(Session.start(*args, **kwargs))
+
+        def _keep(self, session):
+            made.append(session)
+            return session
+
+    yield Factory()
+    for session in made:
+        session.close()

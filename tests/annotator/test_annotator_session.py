@@ -1,0 +1,222 @@
+"""The Qt-free session: the output folder on disk after every action, undo/redo, continuing."""
+import errno
+import json
+import os
+
+import pytest
+
+from annotator import FolderError, Session, StorageError, describe_output_folder
+from annotator.errors import AnnotatorError, CategoryNameError
+from annotator.manifest import manifest_path
+from annotator_helpers import fingerprint, layout, make_flat_folder, write_image
+
+import numpy as np
+
+
+def names_in(session, category):
+    return {image.name for image in session.images if image.category == category}
+
+
+def test_create_builds_the_organised_dataset_with_hard_links(image_folder, tmp_path, sessions):
+    session = sessions.create(image_folder, tmp_path / "out", ["G1", "S"])
+    assert session.storage.wait_filled(30)
+    disk = layout(tmp_path / "out")
+    assert set(disk) == {"G1", "S", "unlabelled"} and disk["G1"] == disk["S"] == set()
+    assert disk["unlabelled"] == {image.name for image in session.images}
+    assert len(session) == 4 * 3 + 2 + 1          # the text file is not an image; the broken PNG is
+    assert {"plate1_same.bmp", "plate2_same.bmp"} <= disk["unlabelled"]          # same name, 2 folders
+    linked = tmp_path / "out" / "unlabelled" / "cell_0.tif"
+    assert os.stat(linked).st_nlink == 2 and os.path.samefile(linked, image_folder / "plate1" / "cell_0.tif")
+    session.flush()
+    manifest = json.loads(manifest_path(tmp_path / "out").read_text())
+    assert manifest["categories"] == ["G1", "S"]
+    assert {"name": "plate2_same.bmp", "source": "plate2/same.bmp", "category": None} in manifest["images"]
+
+
+def test_assign_unassign_undo_redo_move_the_files(image_folder, tmp_path, sessions):
+    out = tmp_path / "out"
+    session = sessions.create(image_folder, out, ["G1", "S"])
+    first, second, third = (session.images[i].name for i in range(3))
+    session.assign([0, 1], "G1")
+    assert layout(out)["G1"] == {first, second} and first not in layout(out)["unlabelled"]
+    session.assign([1, 2], "S")
+    assert layout(out)["G1"] == {first} and layout(out)["S"] == {second, third}
+    assert session.count("S") == 2 and session.labelled_count == 3
+    session.assign([0], None)
+    assert first in layout(out)["unlabelled"] and layout(out)["G1"] == set()
+    assert session.assign([0], None) is None                       # nothing to change: nothing recorded
+    session.undo()
+    assert layout(out)["G1"] == {first}
+    session.undo()
+    assert layout(out)["G1"] == {first, second} and layout(out)["S"] == set()
+    session.redo()
+    assert layout(out)["S"] == {second, third} and session.count("G1") == 1
+    session.assign([5], "S")
+    assert session.redo() is None                                  # a new action clears the redo list
+    with pytest.raises(AnnotatorError, match="no category named 'M'"):
+        session.assign([0], "M")
+
+
+def test_categories_add_rename_delete_and_undo(flat_folder, tmp_path, sessions):
+    out = tmp_path / "out"
+    session = sessions.create(flat_folder, out, ["G1", "S"])
+    session.assign([0, 1], "S")
+    session.add_category("Mitosis")
+    assert (out / "Mitosis").is_dir() and session.categories == ["G1", "S", "Mitosis"]
+    session.rename_category("S", "S phase")
+    assert not (out / "S").exists() and layout(out)["S phase"] == {"img_000.png", "img_001.png"}
+    assert session.images[0].category == "S phase" and session.count("S phase") == 2
+    session.rename_category("G1", "g1")                            # letter case only
+    assert session.categories[0] == "g1" and "g1" in layout(out)
+    session.delete_category("S phase")
+    assert "S phase" not in layout(out) and {"img_000.png", "img_001.png"} <= layout(out)["unlabelled"]
+    assert session.categories == ["g1", "Mitosis"] and session.count(None) == len(session)
+    session.undo()
+    assert layout(out)["S phase"] == {"img_000.png", "img_001.png"} and session.categories == ["g1", "S phase", "Mitosis"]
+    session.undo()
+    session.undo()
+    assert "S" in layout(out) and session.categories == ["G1", "S", "Mitosis"]
+    session.undo()
+    assert "Mitosis" not in layout(out)
+    with pytest.raises(CategoryNameError, match="already exists"):
+        session.add_category("s")
+    with pytest.raises(CategoryNameError, match="reserved by Windows"):
+        session.rename_category("S", "PRN")
+
+
+def test_deleting_a_category_whose_folder_holds_other_files_is_refused(flat_folder, tmp_path, sessions):
+    out = tmp_path / "out"
+    session = sessions.create(flat_folder, out, ["G1", "S"])
+    session.assign([0], "G1")
+    (out / "G1" / "notes.txt").write_text("mine")
+    with pytest.raises(StorageError, match="notes.txt"):
+        session.delete_category("G1")
+    assert session.categories == ["G1", "S"] and layout(out)["G1"] == {"img_000.png", "notes.txt"}
+
+
+def test_a_blocked_move_changes_nothing(flat_folder, tmp_path, sessions):
+    out = tmp_path / "out"
+    session = sessions.create(flat_folder, out, ["G1"])
+    session.storage.wait_filled(30)
+    write_image(out / "G1" / "img_001.png", np.zeros((4, 4), np.uint8))   # someone put a file in the way
+    with pytest.raises(StorageError, match="already exists"):
+        session.assign([0, 1], "G1")
+    assert session.count("G1") == 0 and layout(out)["G1"] == {"img_001.png"}
+    assert "img_000.png" in layout(out)["unlabelled"] and session.history.undo_text() is None
+
+
+def test_reopening_restores_assignments_and_category_order(image_folder, tmp_path, sessions):
+    out = tmp_path / "out"
+    session = sessions.create(image_folder, out, ["Zeta", "Alpha"])
+    session.assign([0, 3], "Alpha")
+    session.assign([4], "Zeta")
+    before = [(image.name, image.category) for image in session.images]
+    session.close()
+    again = sessions.open(out)
+    assert again.categories == ["Zeta", "Alpha"]
+    assert [(image.name, image.category) for image in again.images] == before
+    assert again.notes == []
+
+
+def test_the_folders_are_the_truth_when_the_manifest_is_behind(flat_folder, tmp_path, sessions):
+    out = tmp_path / "out"
+    session = sessions.create(flat_folder, out, ["G1", "S"])
+    session.flush()
+    stale = manifest_path(out).read_text()
+    session.assign([2, 3], "S")
+    session.close()
+    manifest_path(out).write_text(stale)            # as if killed before the manifest was saved
+    again = sessions.open(out)
+    assert names_in(again, "S") == {"img_002.png", "img_003.png"}
+
+
+def test_continue_a_dataset_made_by_the_original_atlass(tmp_path, sessions):
+    legacy = tmp_path / "legacy"
+    make_flat_folder(legacy / "Healthy", 3)
+    make_flat_folder(legacy / "Sick", 2)
+    make_flat_folder(legacy, 4)                     # loose files at the root: unlabelled
+    session = sessions.open(legacy)
+    assert session.categories == ["Healthy", "Sick"] and session.source_folder is None
+    assert session.count("Healthy") == 3 and session.count("Sick") == 2 and session.count(None) == 4
+    disk = layout(legacy)
+    assert not list(legacy.glob("*.png"))                       # loose files went to unlabelled/
+    assert disk["Healthy"] == {"img_000.png", "img_001.png", "img_002.png"}     # first of a name keeps it
+    assert disk["Sick"] == {"Sick_img_000.png", "Sick_img_001.png"}              # later ones get their folder
+    assert disk["unlabelled"] == {"img_000 (2).png", "img_001 (2).png", "img_002 (2).png", "img_003.png"}
+    assert sum(len(files) for files in disk.values()) == 9
+    assert sum("renamed" in note for note in session.notes) == 5
+    session.assign([session.images.index(next(i for i in session.images if i.category is None))], "Sick")
+    assert session.count("Sick") == 3
+    session.close()
+    assert sessions.open(legacy).count("Sick") == 3
+
+
+def test_copies_when_hard_links_are_not_possible(flat_folder, tmp_path, sessions, monkeypatch):
+    def no_link(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+    monkeypatch.setattr(os, "link", no_link)
+    out = tmp_path / "out"
+    session = sessions.create(flat_folder, out, ["G1"])
+    session.assign([0], "G1")
+    assert session.storage.wait_filled(30)
+    copy = out / "G1" / "img_000.png"
+    assert os.stat(copy).st_nlink == 1 and copy.read_bytes() == (flat_folder / "img_000.png").read_bytes()
+    assert len(layout(out)["unlabelled"]) == 11 and not list(out.rglob("*.partial"))
+
+
+def test_folders_that_cannot_be_used_are_refused_with_advice(flat_folder, tmp_path, sessions):
+    with pytest.raises(FolderError, match="inside the image folder"):
+        sessions.create(flat_folder, flat_folder / "sorted", ["G1"])
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "thing.txt").write_text("x")
+    with pytest.raises(FolderError, match="not empty"):
+        sessions.create(flat_folder, tmp_path / "full", ["G1"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FolderError, match="no images found"):
+        sessions.create(tmp_path / "empty", tmp_path / "out", ["G1"])
+    with pytest.raises(FolderError, match="neither an annotation session nor a dataset"):
+        sessions.open(tmp_path / "empty")
+    with pytest.raises(CategoryNameError):
+        sessions.create(flat_folder, tmp_path / "out2", ["G1", "g1"])
+    assert not (tmp_path / "out2").exists()
+
+
+def test_start_continues_the_same_image_folder_and_finds_new_images(flat_folder, tmp_path, sessions):
+    out = tmp_path / "out"
+    session = sessions.start(flat_folder, out, ["G1"])
+    session.assign([0], "G1")
+    session.close()
+    write_image(flat_folder / "later" / "img_000.png", np.zeros((8, 8), np.uint8))
+    again = sessions.start(flat_folder, out, ["G1", "S"])
+    assert again.categories == ["G1", "S"] and again.count("G1") == 1
+    assert len(again) == 13 and again.images[-1].name == "later_img_000.png"
+    assert any("1 new image" in note for note in again.notes)
+    again.close()
+    assert describe_output_folder(out).startswith("Annotation session: 13 images")
+
+
+def test_interrupted_filling_is_finished_when_reopened(tmp_path, sessions):
+    source = make_flat_folder(tmp_path / "many", 60)
+    out = tmp_path / "out"
+    session = sessions.create(source, out, ["G1"])
+    session.close(finish_copies=False)
+    sessions.open(out).storage.wait_filled(30)
+    assert len(layout(out)["unlabelled"]) == 60
+
+
+def test_the_image_folder_is_never_modified_by_the_core(image_folder, tmp_path, sessions):
+    before = fingerprint(image_folder)
+    out = tmp_path / "out"
+    session = sessions.create(image_folder, out, ["G1", "S"])
+    session.assign(range(5), "G1")
+    session.assign([2, 6], "S")
+    session.assign([0], None)
+    session.undo()
+    session.redo()
+    session.add_category("M")
+    session.rename_category("S", "S phase")
+    session.delete_category("G1")
+    session.undo()
+    session.close()
+    sessions.open(out).assign([7], "M")
+    assert fingerprint(image_folder) == before
