@@ -196,8 +196,8 @@ class CategoryPanel(QWidget):
     # -- the buttons
     def add_category(self) -> None:
         name = dialogs.ask_category_name(self, "Add a category", self.session.categories)
-        if name and self._run(lambda: self.session.add_category(name)):
-            self.show_value(self.session.categories[-1])
+        if name:
+            self._run(lambda: self.session.add_category(name))
 
     def rename_category(self) -> None:
         old = self.selected_category()

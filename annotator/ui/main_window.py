@@ -71,8 +71,14 @@ class MainWindow(QMainWindow):
     # -- building
     def _action(self, text, slot, shortcuts=(), tip="") -> QAction:
         action = QAction(text, self)
-        action.setShortcuts([QKeySequence(s) for s in shortcuts])
-        action.setToolTip(f"{tip or text} ({', '.join(QKeySequence(s).toString() for s in shortcuts)})" if shortcuts else tip or text)
+        sequences = {}                           # the platform's standard keys, then ours, once each
+        for shortcut in shortcuts:
+            found = (QKeySequence.keyBindings(shortcut) if isinstance(shortcut, QKeySequence.StandardKey)
+                     else [QKeySequence(shortcut)])
+            sequences.update((sequence.toString(), sequence) for sequence in found)
+        action.setShortcuts(list(sequences.values()))
+        keys = ", ".join(sequences)
+        action.setToolTip(f"{tip or text} ({keys})" if keys else tip or text)
         action.triggered.connect(slot)
         self.addAction(action)
         return action

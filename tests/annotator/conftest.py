@@ -50,3 +50,28 @@ def sessions():
     yield Factory()
     for session in made:
         session.close()
+
+
+@pytest.fixture
+def open_window(qtbot):
+    """Show a MainWindow on a session, active (so keyboard shortcuts work); closed at the end,
+    and its worker threads checked to be gone."""
+    from annotator.ui.main_window import MainWindow
+    windows = []
+
+    def show(session, **options):
+        options.setdefault("prefetch", False)
+        window = MainWindow(session, **options)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+        windows.append(window)
+        return window
+
+    yield show
+    for window in windows:
+        window.close()
+        assert window.loader._pool.activeThreadCount() == 0
+        assert window.preview._pool.activeThreadCount() == 0

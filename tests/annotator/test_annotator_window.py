@@ -1,0 +1,202 @@
+"""The real main window, driven like a user would: keys, drag and drop, undo/redo, the category
+panel, filters; the output folder is checked on disk after each step."""
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from annotator.ui import dialogs
+from annotator.ui.category_panel import COUNT_ROLE
+from annotator.ui.image_model import ALL_IMAGES, ERROR_ROLE
+from annotator_helpers import fingerprint, layout
+
+pytestmark = pytest.mark.gui
+
+
+def press(window, key, modifiers=Qt.KeyboardModifier.NoModifier):
+    from pytestqt.qtbot import QtBot
+    QtBot.keyClick(window.grid, key, modifiers)
+
+
+def current_name(window):
+    row = window.current_row()
+    return None if row is None else window.session.images[row].name
+
+
+def drop_on_category(window, rows, value):
+    """Drop images (session rows) on a row of the category panel, as a drag from the grid does."""
+    window.select_rows(rows)
+    mime = window.shown.mimeData(window.grid.selectionModel().selectedIndexes())
+    view = window.categories.view
+    point = view.visualRect(window.categories.model.index(window.categories.model.row_of(value))).center().toPointF()
+    action, buttons, none = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    for event in (QDragEnterEvent(point, action, mime, buttons, none), QDragMoveEvent(point, action, mime, buttons, none),
+                  QDropEvent(point, action, mime, buttons, none)):
+        QApplication.sendEvent(view.viewport(), event)
+    return event
+
+
+def test_number_keys_assign_and_move_to_the_next_unlabelled(flat_folder, tmp_path, sessions, open_window, qtbot):
+    out = tmp_path / "out"
+    window = open_window(sessions.create(flat_folder, out, ["G1", "S"]))
+    qtbot.waitUntil(lambda: window.images.thumbnail(0) is not None)
+    assert current_name(window) == "img_000.png"
+    press(window, Qt.Key.Key_1)
+    assert layout(out)["G1"] == {"img_000.png"} and current_name(window) == "img_001.png"
+    press(window, Qt.Key.Key_2)
+    assert layout(out)["S"] == {"img_001.png"} and current_name(window) == "img_002.png"
+    window.select_rows([3, 4, 5])
+    press(window, Qt.Key.Key_2)
+    assert layout(out)["S"] == {"img_001.png", "img_003.png", "img_004.png", "img_005.png"}
+    assert current_name(window) == "img_006.png"                  # the next unlabelled after the last
+    window.select_rows([0])
+    press(window, Qt.Key.Key_0)                                    # un-assign
+    assert layout(out)["G1"] == set() and "img_000.png" in layout(out)["unlabelled"]
+    assert window.progress_label.text() == "4 / 12 labelled"
+    counts = [window.categories.model.index(row).data(COUNT_ROLE) for row in range(4)]
+    assert counts == [12, 8, 0, 4]                                 # all, unlabelled, G1, S
+    assert current_name(window) == "img_002.png"
+    press(window, Qt.Key.Key_N)
+    assert current_name(window) == "img_006.png"
+    press(window, Qt.Key.Key_P)
+    press(window, Qt.Key.Key_P)
+    assert current_name(window) == "img_000.png"
+
+
+def test_undo_and_redo_keys(flat_folder, tmp_path, sessions, open_window):
+    out = tmp_path / "out"
+    window = open_window(sessions.create(flat_folder, out, ["G1", "S"]))
+    press(window, Qt.Key.Key_1)
+    press(window, Qt.Key.Key_1)
+    assert layout(out)["G1"] == {"img_000.png", "img_001.png"}
+    assert window.undo_action.text() == "Undo assign 1 image to 'G1'"
+    press(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert layout(out)["G1"] == {"img_000.png"} and current_name(window) == "img_001.png"
+    press(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert layout(out)["G1"] == set() and not window.undo_action.isEnabled()
+    press(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert layout(out)["G1"] == {"img_000.png"}
+    press(window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert layout(out)["G1"] == {"img_000.png", "img_001.png"} and window.progress_label.text() == "2 / 12 labelled"
+
+
+def test_drag_and_drop_onto_a_category(flat_folder, tmp_path, sessions, open_window):
+    out = tmp_path / "out"
+    window = open_window(sessions.create(flat_folder, out, ["G1", "S"]))
+    assert window.grid.dragEnabled()
+    drop = drop_on_category(window, [2, 3], "S")
+    assert drop.isAccepted() and layout(out)["S"] == {"img_002.png", "img_003.png"}
+    drop_on_category(window, [3], None)                            # onto Unlabelled: un-assign
+    assert layout(out)["S"] == {"img_002.png"} and "img_003.png" in layout(out)["unlabelled"]
+    assert not drop_on_category(window, [4], ALL_IMAGES).isAccepted()
+    window.undo()
+    assert layout(out)["S"] == {"img_002.png", "img_003.png"}
+
+
+def test_buttons_and_context_menu_actions_assign(flat_folder, tmp_path, sessions, open_window):
+    out = tmp_path / "out"
+    window = open_window(sessions.create(flat_folder, out, ["G1", "S"]))
+    buttons = [action.text() for action in window.assign_bar.actions() if action.text()]
+    assert buttons[:2] == ["1  G1", "2  S"] and "0  Unlabelled" in buttons
+    window.select_rows([6])
+    window.assign_actions[1].trigger()                              # what the button and the menu call
+    assert layout(out)["S"] == {"img_006.png"}
+    assert [a.text() for a in window.assign_menu.actions()] == ["1  G1", "2  S"]
+
+
+def test_categories_add_rename_delete_from_the_panel(flat_folder, tmp_path, sessions, open_window, monkeypatch):
+    out = tmp_path / "out"
+    window = open_window(sessions.create(flat_folder, out, ["G1", "S"]))
+    panel = window.categories
+    monkeypatch.setattr(dialogs, "ask_category_name", lambda *args, **kwargs: "Mitosis")
+    panel.add_button.click()
+    assert (out / "Mitosis").is_dir() and [a.text() for a in window.assign_actions][-1] == "3  Mitosis"
+    window.select_rows([0, 1])
+    press(window, Qt.Key.Key_3)
+    assert layout(out)["Mitosis"] == {"img_000.png", "img_001.png"}
+    panel.show_value("Mitosis")
+    monkeypatch.setattr(dialogs, "ask_category_name", lambda *args, **kwargs: "M phase")
+    panel.rename_button.click()
+    assert "Mitosis" not in layout(out) and layout(out)["M phase"] == {"img_000.png", "img_001.png"}
+    assert window.shown.shown == "M phase" and window.shown.rowCount() == 2
+    questions = []
+    monkeypatch.setattr(dialogs, "confirm", lambda parent, title, text: questions.append(text) or True)
+    panel.delete_button.click()
+    assert "Its 2 image(s) go back to Unlabelled" in questions[0]
+    assert "M phase" not in layout(out) and {"img_000.png", "img_001.png"} <= layout(out)["unlabelled"]
+    assert window.shown.shown == ALL_IMAGES and window.progress_label.text() == "0 / 12 labelled"
+    press(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert layout(out)["M phase"] == {"img_000.png", "img_001.png"}
+    errors = []
+    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text: errors.append(text))
+    monkeypatch.setattr(dialogs, "ask_category_name", lambda *args, **kwargs: "g1")
+    panel.add_button.click()                                       # refused: same as G1 ignoring case
+    assert "already exists" in errors[0] and len(window.session.categories) == 3
+
+
+def test_filter_by_category_and_assign_in_the_unlabelled_view(flat_folder, tmp_path, sessions, open_window):
+    out = tmp_path / "out"
+    window = open_window(sessions.create(flat_folder, out, ["G1", "S"]))
+    window.select_rows([0, 1, 2])
+    press(window, Qt.Key.Key_1)
+    window.categories.show_value("G1")
+    assert window.shown.rowCount() == 3
+    window.categories.show_value(None)
+    assert window.shown.rowCount() == 9 and current_name(window) == "img_003.png"
+    press(window, Qt.Key.Key_2)
+    assert window.shown.rowCount() == 8 and current_name(window) == "img_004.png"
+    assert layout(out)["S"] == {"img_003.png"}
+
+
+def test_continue_a_session_in_a_new_window(image_folder, tmp_path, sessions, open_window, qtbot):
+    out = tmp_path / "out"
+    window = open_window(sessions.create(image_folder, out, ["G1", "S"]))
+    press(window, Qt.Key.Key_2)
+    press(window, Qt.Key.Key_1)
+    window.close()
+    again = open_window(sessions.open(out))
+    assert again.progress_label.text() == "2 / 15 labelled"
+    assert again.images.index(0).data(Qt.ItemDataRole.UserRole + 1) == "S"
+    assert layout(out)["G1"] == {again.session.images[1].name}
+
+
+def test_unreadable_images_show_the_reason_and_nothing_breaks(image_folder, tmp_path, sessions, open_window, qtbot):
+    window = open_window(sessions.create(image_folder, tmp_path / "out", ["G1"]))
+    broken = next(i for i, image in enumerate(window.session.images) if image.name == "broken.png")
+    window.select_rows([broken])
+    qtbot.waitUntil(lambda: window.images.index(broken).data(ERROR_ROLE) is not None)
+    assert "Cannot be shown" in window.images.index(broken).data(Qt.ItemDataRole.ToolTipRole)
+    qtbot.waitUntil(lambda: window.preview.info.text().startswith("Cannot be shown"))
+    press(window, Qt.Key.Key_1)                                     # an unreadable file can still be sorted
+    assert (tmp_path / "out" / "G1" / "broken.png").exists()
+
+
+def test_a_whole_gui_session_leaves_the_image_folder_untouched(image_folder, tmp_path, sessions, open_window,
+                                                                monkeypatch, qtbot):
+    before = fingerprint(image_folder)
+    out = tmp_path / "out"
+    window = open_window(sessions.create(image_folder, out, ["G1", "S"]), prefetch=True)
+    qtbot.waitUntil(lambda: window.loader.pending() == 0, timeout=20000)
+    press(window, Qt.Key.Key_1)
+    press(window, Qt.Key.Key_2)
+    window.select_rows([4, 5, 6])
+    press(window, Qt.Key.Key_1)
+    drop_on_category(window, [7], "S")
+    press(window, Qt.Key.Key_0)
+    press(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    press(window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    monkeypatch.setattr(dialogs, "ask_category_name", lambda *args, **kwargs: "Prophase")
+    window.categories.add_button.click()
+    window.categories.show_value("S")
+    monkeypatch.setattr(dialogs, "ask_category_name", lambda *args, **kwargs: "S phase")
+    window.categories.rename_button.click()
+    monkeypatch.setattr(dialogs, "confirm", lambda *args: True)
+    window.categories.delete_button.click()
+    press(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    window.preview.view.zoom(2.0)
+    window.close()
+    again = open_window(sessions.open(out))
+    press(again, Qt.Key.Key_3)
+    again.close()
+    assert fingerprint(image_folder) == before
+    assert set(layout(out)) == {"G1", "S phase", "Prophase", "unlabelled"}
