@@ -160,8 +160,9 @@ class StartDialog(QDialog):
     def problem_text(self) -> str:
         """Why Open cannot be pressed yet ('' when it can)."""
         if self.tabs.currentIndex() == 1:
-            if not self.continue_edit.text():
-                return "Choose the output folder to continue."
+            if not self.continue_edit.text() or not Path(self.continue_edit.text()).expanduser().is_dir():
+                self.continue_info.setText("")
+                return "Choose the output folder to continue (an existing folder)."
             try:
                 self.continue_info.setText(describe_output_folder(self.continue_edit.text()))
             except AnnotatorError as exc:

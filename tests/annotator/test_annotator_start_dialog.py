@@ -1,0 +1,66 @@
+"""The start dialog: suggestions from the image folder, live checks, opening or continuing."""
+import pytest
+from PySide6.QtWidgets import QDialogButtonBox
+
+from annotator.ui.start_dialog import StartDialog
+from annotator_helpers import layout, make_flat_folder
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def dialog(qtbot):
+    made = []
+
+    def make(*args, **kwargs):
+        made.append(StartDialog(*args, **kwargs))
+        qtbot.addWidget(made[-1])
+        return made[-1]
+    yield make
+    for item in made:
+        if item.session is not None:
+            item.session.close()
+
+
+def open_button(dialog):
+    return dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+
+
+def test_sub_folders_are_suggested_and_names_checked_live(image_folder, tmp_path, dialog):
+    start = dialog(image_folder)
+    assert "15 images found" in start.images_info.text()
+    assert start.categories() == ["plate1", "plate2"]
+    assert start.output_edit.text() == str(image_folder.parent / "images_sorted")
+    assert open_button(start).isEnabled()
+    start.name_edits[1].setText("LPT1")
+    assert "Category 2:" in start.problem.text() and "reserved by Windows" in start.problem.text()
+    assert not open_button(start).isEnabled()
+    start.name_edits[1].setText("PLATE1")
+    assert "already exists" in start.problem.text()
+    start.count.setValue(3)
+    start.name_edits[1].setText("S")
+    start.name_edits[2].setText("M")
+    assert open_button(start).isEnabled()
+    start.output_edit.setText(str(tmp_path / "sorted"))
+    open_button(start).click()
+    assert start.result() == StartDialog.DialogCode.Accepted
+    assert start.session.categories == ["plate1", "S", "M"]
+    assert set(layout(tmp_path / "sorted")) == {"plate1", "S", "M", "unlabelled"}
+
+
+def test_a_refused_folder_keeps_the_dialog_open_with_the_reason(flat_folder, dialog):
+    start = dialog(flat_folder, flat_folder / "inside", ["G1"])
+    open_button(start).click()
+    assert start.session is None and "inside the image folder" in start.problem.text()
+
+
+def test_continue_describes_an_original_atlass_folder_and_opens_it(tmp_path, dialog):
+    legacy = make_flat_folder(tmp_path / "legacy" / "Healthy", 2).parent
+    make_flat_folder(legacy, 3)
+    start = dialog(output=legacy)
+    assert start.tabs.currentIndex() == 1
+    assert "1 category folders, 2 labelled and 3 unlabelled" in start.continue_info.text()
+    open_button(start).click()
+    assert start.session.count("Healthy") == 2 and start.session.count(None) == 3
+    start.continue_edit.setText(str(tmp_path / "missing"))
+    assert not open_button(start).isEnabled() and "existing folder" in start.problem.text()
