@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from atlass_runtime.files import atomic_write_json
+from atlass_runtime.files import atomic_write_text
 
 from .errors import FolderError
 
@@ -73,7 +73,13 @@ def read_manifest(output: Path) -> Manifest | None:
 
 
 def write_manifest(output: Path, manifest: Manifest) -> None:
-    atomic_write_json(manifest_path(output), manifest.to_document())
+    """Atomically; one image per line, so it stays readable and fast to write for 100,000 images."""
+    document = manifest.to_document()
+    images = document.pop("images")
+    head = json.dumps(document, ensure_ascii=False, indent=2)[:-2]
+    lines = ",\n    ".join(json.dumps(image, ensure_ascii=False) for image in images)
+    body = f"[\n    {lines}\n  ]" if images else "[]"
+    atomic_write_text(manifest_path(output), f'{head},\n  "images": {body}\n}}\n')
 
 
 class ManifestWriter:

@@ -65,10 +65,15 @@ def check_category_names(names: Iterable[str]) -> list[str]:
     return checked
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
 def natural_key(text: str) -> list:
     """Sort key putting 'img2' before 'img10', ignoring case."""
-    parts = re.split(r"(\d+)", text)
-    return [int(part) if i % 2 else part.casefold() for i, part in enumerate(parts)]
+    parts = _DIGITS.split(text)
+    parts[1::2] = map(int, parts[1::2])
+    parts[0::2] = [part.casefold() for part in parts[0::2]]
+    return parts
 
 
 def unique_file_names(relative_paths: Iterable[str], taken: Iterable[str] = ()) -> list[str]:
@@ -78,21 +83,22 @@ def unique_file_names(relative_paths: Iterable[str], taken: Iterable[str] = ()) 
     folders are put in front ('plate1/a01.tif' -> 'plate1_a01.tif') and, if even that is taken,
     a number at the end ('a01 (2).tif'). The result depends only on the inputs and their order.
     """
-    paths = [PurePosixPath(p) for p in relative_paths]
+    split = [path.rpartition("/") for path in relative_paths]       # (folders, '/', name)
     used = {name.casefold() for name in taken}
     counts: dict[str, int] = {}
-    for path in paths:
-        counts[path.name.casefold()] = counts.get(path.name.casefold(), 0) + 1
+    for _, _, name in split:
+        counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
     names = []
-    for path in paths:
-        candidate = path.name
-        if counts[candidate.casefold()] > 1 or candidate.casefold() in used:
-            candidate = "_".join([*path.parent.parts, path.name])
-        stem, suffix = PurePosixPath(candidate).stem, PurePosixPath(candidate).suffix
-        number = 2
-        while candidate.casefold() in used:
-            candidate = f"{stem} ({number}){suffix}"
-            number += 1
+    for folders, _, name in split:
+        candidate = name
+        if counts[name.casefold()] > 1 or name.casefold() in used:
+            candidate = "_".join([*filter(None, folders.split("/")), name])
+        if candidate.casefold() in used:
+            stem, suffix = PurePosixPath(candidate).stem, PurePosixPath(candidate).suffix
+            number = 2
+            while candidate.casefold() in used:
+                candidate = f"{stem} ({number}){suffix}"
+                number += 1
         used.add(candidate.casefold())
         names.append(candidate)
     return names

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from atlass_runtime.dataset import IGNORED_NAMES, UNLABELLED_ALIASES
-from atlass_runtime.imageio import is_image_name
+from atlass_runtime.imageio import IMAGE_EXTENSIONS
 
 from .names import category_name_problem, natural_key
 
@@ -14,6 +14,11 @@ from .names import category_name_problem, natural_key
 def ignored(name: str) -> bool:
     """Hidden files and folders and the operating system's own files are never images to sort."""
     return name.startswith(".") or name.lower() in IGNORED_NAMES
+
+
+def is_image_name(name: str) -> bool:
+    """Same rule as atlass_runtime.imageio.is_image_name, without making a Path (fast for 100k)."""
+    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
 def find_images(root: str | Path) -> list[str]:

@@ -70,6 +70,11 @@ class ThumbnailLoader(QObject):
         with self._lock:
             return len(self._urgent) + len(self._background) + self._workers
 
+    def finished_count(self) -> int:
+        """How many different thumbnails were made (or failed) so far."""
+        with self._lock:
+            return len(self._finished)
+
     def forget(self, index: int) -> None:
         """The file changed: make this thumbnail again next time it is asked for."""
         with self._lock:
