@@ -12,6 +12,7 @@ import errno
 import os
 import shutil
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,9 +209,11 @@ class OutputFolder:
         self._filler.start()
 
     def _fill(self, pending: list) -> None:
-        for image in pending:
+        for count, image in enumerate(pending):
             if self._stop.is_set():
                 return
+            if count % 32 == 31:
+                time.sleep(0.001)            # leave the interpreter to the UI and the thumbnails
             with self._lock:
                 if image.name not in self._folder_of:
                     try:

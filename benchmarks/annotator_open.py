@@ -115,7 +115,7 @@ def wait(app, condition, timeout: float) -> bool:
     return True
 
 
-def run(images: int, size: int, work: Path) -> dict:
+def run(images: int, size: int, work: Path, threads: int | None = None) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from annotator import Session
@@ -129,7 +129,7 @@ def run(images: int, size: int, work: Path) -> dict:
     start = time.perf_counter()
     session = Session.create(source, output, ["G1", "S", "G2/M".replace("/", "-")])
     results["session created (scan, names, manifest)"] = time.perf_counter() - start
-    window = MainWindow(session)
+    window = MainWindow(session, threads=threads)
     window.show()
     results["window shown"] = time.perf_counter() - start
     probe = Probe(window, start)
@@ -161,10 +161,11 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--size", type=int, default=64, help="image side in pixels (default: 64)")
     parser.add_argument("--work", type=Path, help="folder for the generated images (kept for reuse)")
+    parser.add_argument("--threads", type=int, help="thumbnail worker threads (default: the window's choice)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.gettempdir()) / "atlass-annotator-benchmark"
     work.mkdir(parents=True, exist_ok=True)
-    results = run(args.images, args.size, work)
+    results = run(args.images, args.size, work, args.threads)
     aims = {"first screen of thumbnails painted": 1.0, "longest UI stall while the rest loaded": 0.1,
             "peak memory (max RSS)": 2 ** 30}
     print(f"\nannotator_open: {args.images:,} images of {args.size}x{args.size} px, "

@@ -42,7 +42,7 @@ class ThumbnailLoader(QObject):
         self._results: list = []
         self._stopped = False
         self._workers = 0
-        self._max_workers = threads or max(1, min(4, QThread.idealThreadCount() - 1))
+        self._max_workers = threads or max(2, min(4, QThread.idealThreadCount() - 1))
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(self._max_workers)
         self._results_waiting.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
