@@ -1,6 +1,13 @@
-"""`atlass demo`: the main job on the bundled sample, start to end, in a few minutes on a CPU."""
+"""`atlass demo`: the main job on the bundled sample, start to end, in a few minutes on a CPU.
+
+It does what a user does: export the project zip (dataset + generated notebook), run that
+notebook headless with papermill, and read the results. Run it again with the same --output to
+see a finished run resume instantly.
+"""
 from __future__ import annotations
 
+import csv
+import sys
 from pathlib import Path
 
 
@@ -10,17 +17,51 @@ def register(subparsers) -> None:
     demo.set_defaults(handler=run_demo)
 
 
+def demo_config():
+    """Small enough for a CPU in a few minutes; everything else as a user would choose."""
+    from atlass_runtime import RunConfig
+
+    return RunConfig(process="IDD", networks=["ResNet18"], transforms=["H Flip", "V Flip", "Gamma"],
+                     image_size=64, batch_size=16, epochs_frozen=2, epochs_unfrozen=10, max_rounds=3,
+                     pretrained=False)
+
+
 def run_demo(args) -> int:
-    from atlass_runtime import RunConfig, run_workflow
     from atlass_runtime.logging_setup import print_line
+    from wizard import build_zip, inspect_dataset, run_project
+    from wizard.cli import print_summary
 
     from .sample_cells import write_sample
 
     output = Path(args.output)
     dataset = write_sample(output / "sample_cells")
-    config = RunConfig(process="IDD", networks=["ResNet18"], transforms=["H Flip", "V Flip", "Gamma"],
-                       image_size=64, batch_size=16, epochs_frozen=2, epochs_unfrozen=10, max_rounds=3,
-                       pretrained=False, dataset_dir=str(dataset), output_dir=str(output / "run"))
-    result = run_workflow(config, log=print_line)
-    print_line(f"Done. Results: {result.results_path}; model: {result.model_dir}")
+    report = inspect_dataset(dataset)
+    print_line(report.summary())
+    config = demo_config()
+    zip_path = build_zip(dataset, config, output / "sample_cells.zip",
+                         exclude=[p for p, _ in report.unreadable])
+    print_line(f"Project zip (what the wizard gives a user): {zip_path}")
+    print_line("Running its notebook headless with papermill, as `atlass run` does...")
+    run = run_project(zip_path, output / "project", stdout=sys.stdout, stderr=sys.stderr)
+    print_summary(run.results)
+    checked = pseudo_label_check(run.output_dir / "pseudo_labels.csv",
+                                 output / f"{dataset.name}_unlabelled_truth.csv")
+    if checked:
+        print(f"\nPseudo-labels against the sample's hidden truth: {checked[0]} of {checked[1]} correct.")
+    print(f"\nExecuted notebook: {run.notebook}")
+    print(f"Model:             {run.model_dir}")
+    print(f"Report:            {run.results_path}")
+    print(f"Project zip:       {zip_path} (open atlass.ipynb from it in Colab, or `atlass run` it)")
     return 0
+
+
+def pseudo_label_check(pseudo_labels: Path, truth: Path) -> tuple[int, int] | None:
+    """(correct, total) pseudo-labels, comparing with the generator's record of the true classes."""
+    if not pseudo_labels.is_file() or not truth.is_file():
+        return None
+    with open(truth, newline="", encoding="utf-8") as f:
+        true_label = {row["file"]: row["true_label"] for row in csv.DictReader(f)}
+    with open(pseudo_labels, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    correct = sum(1 for row in rows if true_label.get(row["file"]) == row["label"])
+    return correct, len(rows)

@@ -56,13 +56,13 @@ def _export(args: argparse.Namespace) -> int:
     if blocking:
         raise DatasetError("the notebook would stop on the problem(s) above; fix the dataset and export again")
 
-    shown = [-1]
+    shown = [0]
 
-    def progress(done: int, total: int) -> None:
-        percent = 100 * done // max(total, 1)
-        if percent // 10 > shown[0]:
-            shown[0] = percent // 10
-            print(f"  writing {zip_path.name}: {percent}%", flush=True)
+    def progress(done: int, total: int) -> None:  # a line per quarter, for zips that take a while
+        quarter = 4 * done // max(total, 1)
+        if total > 50 * 2**20 and quarter > shown[0]:
+            shown[0] = quarter
+            print(f"  writing {zip_path.name}: {25 * quarter}%", flush=True)
 
     build_zip(dataset, config, zip_path, progress=progress, exclude=[p for p, _ in report.unreadable])
     size = zip_path.stat().st_size / 2**20
