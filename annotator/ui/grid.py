@@ -74,8 +74,11 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.restore()
 
     def _paint_badge(self, painter: QPainter, box: QRect, category: str | None) -> None:
+        """A frame and a label in the category's colour, so sorted images stand out."""
         if category is None:
             return
+        painter.setPen(QPen(category_colour(self.categories, category), 3))
+        painter.drawRect(box.adjusted(1, 1, -2, -2))
         key = category_key(self.categories, category)
         font = QFont(painter.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))

@@ -314,7 +314,8 @@ class MainWindow(QMainWindow):
         for action, text, label in ((self.undo_action, self.session.history.undo_text(), "Undo"),
                                     (self.redo_action, self.session.history.redo_text(), "Redo")):
             action.setEnabled(text is not None)
-            action.setText(f"{label} {text}" if text else label)
+            action.setText(f"{label} {text}" if text else label)      # menus say what; the toolbar stays short
+            action.setIconText(label)
 
     def _update_storage_status(self) -> None:
         storage = self.session.storage
@@ -361,6 +362,17 @@ class MainWindow(QMainWindow):
             storage.wait_filled(0.05)
         dialog.close()
         return not storage.filling()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_shown_once", False):
+            self._shown_once = True                  # the grid had no real size before: scroll again
+            QTimer.singleShot(0, self._scroll_to_current)
+
+    def _scroll_to_current(self) -> None:
+        self.grid.verticalScrollBar().setValue(0)
+        if self.grid.currentIndex().isValid():
+            self.grid.scrollTo(self.grid.currentIndex())
 
     def closeEvent(self, event) -> None:
         if not self._closed:

@@ -29,6 +29,12 @@ class ZoomableImageView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setMinimumSize(200, 200)
         self._fitting = True
+        self.zoom_changed.connect(self._choose_smoothing)
+
+    def _choose_smoothing(self, zoom: float) -> None:
+        """Smooth when shrinking or slightly enlarging; real pixels when zoomed far in (as in Fiji)."""
+        mode = Qt.TransformationMode.FastTransformation if zoom >= 3 else Qt.TransformationMode.SmoothTransformation
+        self._item.setTransformationMode(mode)
 
     def set_image(self, image: QImage | None) -> None:
         self._item.setPixmap(QPixmap.fromImage(image) if image is not None else QPixmap())

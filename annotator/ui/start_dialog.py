@@ -81,6 +81,7 @@ class StartDialog(QDialog):
         self.count = QSpinBox()
         self.count.setRange(1, MAX_CATEGORIES)
         self.count.setValue(2)
+        self.count.setMaximumWidth(90)
         self.names_box = QWidget()
         self.names_layout = QFormLayout(self.names_box)
         self.names_layout.setContentsMargins(0, 0, 0, 0)
