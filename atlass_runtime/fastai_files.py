@@ -53,7 +53,7 @@ class FirstClass:
 
 def file_datablock(classes: list[str], size: int, get_x=None, get_y=None) -> DataBlock:
     return DataBlock(
-        blocks=(ImageBlock(AtlassImage), CategoryBlock(vocab=list(classes))),
+        blocks=(ImageBlock(AtlassImage), CategoryBlock(vocab=list(classes), sort=False)),
         get_x=get_x, get_y=get_y or FirstClass(classes[0]),
         splitter=_all_in_both,
         item_tfms=[SquareResize(size)],

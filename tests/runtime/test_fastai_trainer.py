@@ -129,3 +129,8 @@ def test_training_writes_nothing_in_the_working_folder(colour_dataset, tmp_path,
     data = arrays(store, dataset.labelled, dataset.classes)
     trainer.train("ResNet18", data, data)
     assert list(work.iterdir()) == []        # fastai's LR finder used to leave models/ behind
+
+
+def test_exported_pipeline_keeps_the_class_order_it_is_given():
+    dls = file_dataloaders(["round", "elongated", "dividing"], 16)
+    assert list(dls.vocab) == ["round", "elongated", "dividing"]
