@@ -81,12 +81,14 @@ def architecture(network: str):
 
 
 def _weights_error(network: str, exc: Exception) -> WeightsUnavailableError:
-    hub = Path(torch.hub.get_dir()) / "checkpoints"
+    if is_builtin(network):
+        cache = f"copy the weights file into {Path(torch.hub.get_dir()) / 'checkpoints'} (set TORCH_HOME to use another cache folder)"
+    else:
+        cache = "fill the Hugging Face cache (HF_HOME) with the timm weights on a machine that has internet"
     return WeightsUnavailableError(
         f"could not get the ImageNet weights of {network} ({exc}). Either connect this machine "
-        f"to the internet once, or copy the weights file into {hub} (set TORCH_HOME to use "
-        "another cache folder), or train from scratch with --no-pretrained / pretrained=False "
-        "(needs more labelled images for the same accuracy)."
+        f"to the internet once, or {cache}, or train from scratch with --no-pretrained / "
+        "pretrained=False (needs more labelled images for the same accuracy)."
     )
 
 

@@ -134,3 +134,15 @@ def test_training_writes_nothing_in_the_working_folder(colour_dataset, tmp_path,
 def test_exported_pipeline_keeps_the_class_order_it_is_given():
     dls = file_dataloaders(["round", "elongated", "dividing"], 16)
     assert list(dls.vocab) == ["round", "elongated", "dividing"]
+
+
+def test_a_timm_model_name_trains_and_reloads(tmp_path):
+    pytest.importorskip("timm")
+    config = tiny_config(networks=["mobilenetv3_small_050"], image_size=32)
+    trainer = FastaiTrainer(["a", "b"], config, progress="none", lr_find_iterations=10)
+    rng = np.random.default_rng(0)
+    data = LabelledArrays(rng.integers(0, 255, (16, 32, 32, 3), dtype=np.uint8), np.arange(16) % 2)
+    model = trainer.train("mobilenetv3_small_050", data, data)
+    trainer.save(model, tmp_path / "w.pth")
+    again = trainer.load("mobilenetv3_small_050", tmp_path / "w.pth")
+    np.testing.assert_allclose(trainer.predict(again, data.images), trainer.predict(model, data.images), atol=1e-5)
