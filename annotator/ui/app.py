@@ -19,8 +19,22 @@ def application() -> QApplication:
     return app
 
 
+def binding_problem() -> str | None:
+    """A known defect of the installed Qt binding that can crash the app, or None."""
+    import PySide6
+
+    if tuple(PySide6.__version_info__[:2]) == (6, 12) and sys.version_info < (3, 12):
+        return (f"PySide6 {PySide6.__version__} loses references to None/True on Python "
+                f"{sys.version_info.major}.{sys.version_info.minor}, which can abort the annotator after a "
+                "few hundred actions (your work is saved). Install PySide6-Essentials<6.12 to avoid it.")
+    return None
+
+
 def run_app(session: Session | None, request: StartRequest | None = None) -> int:
     """Show the window (after the start dialog when `session` is None); returns the exit code."""
+    problem = binding_problem()
+    if problem:
+        print(f"Warning: {problem}", file=sys.stderr, flush=True)
     app = application()
     if session is None:
         request = request or StartRequest()

@@ -3,7 +3,7 @@ Clicking a row shows those images in the grid; dropping images on a row assigns 
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QFont, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListView, QPushButton, QStyle,
                                QStyledItemDelegate, QVBoxLayout, QWidget)
 
@@ -40,6 +40,10 @@ class CategoryListModel(QAbstractListModel):
             return 0
         return 1 if value is None else self.session.categories.index(value) + FIXED_ROWS
 
+    def label(self, row: int) -> str:
+        value = self.value(row)
+        return "All images" if value == ALL_IMAGES else "Unlabelled" if value is None else value
+
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else FIXED_ROWS + len(self.session.categories)
 
@@ -48,7 +52,7 @@ class CategoryListModel(QAbstractListModel):
             return None
         value = self.value(index.row())
         if role == Qt.ItemDataRole.DisplayRole:
-            return "All images" if value == ALL_IMAGES else "Unlabelled" if value is None else value
+            return self.label(index.row())
         if role == VALUE_ROLE:
             return value
         if role == COUNT_ROLE:
@@ -98,27 +102,29 @@ class CategoryDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option, index) -> None:
         painter.save()
+        model, row = index.model(), index.row()           # read the model directly, not through data()
+        value = model.value(row)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         if selected:
             painter.fillRect(option.rect, option.palette.color(QPalette.ColorRole.Highlight))
         elif option.state & QStyle.StateFlag.State_MouseOver:
             painter.fillRect(option.rect, option.palette.color(QPalette.ColorRole.AlternateBase))
         rect = option.rect.adjusted(8, 0, -8, 0)
-        colour = index.data(Qt.ItemDataRole.DecorationRole)
-        if isinstance(colour, QColor):
-            painter.fillRect(QRect(rect.x(), rect.center().y() - 6, 12, 12), colour)
+        if value != ALL_IMAGES:
+            painter.fillRect(QRect(rect.x(), rect.center().y() - 6, 12, 12), category_colour(model.session.categories, value))
         text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(option.palette.color(text_role))
         metrics = option.fontMetrics
-        key, count = index.data(KEY_ROLE), f"{index.data(COUNT_ROLE):,}"
+        key = "" if value == ALL_IMAGES else category_key(model.session.categories, value)
+        count = f"{len(model.session) if value == ALL_IMAGES else model.session.count(value):,}"
         key_box = QRect(rect.x() + 18, rect.y(), metrics.horizontalAdvance("0") + 6, rect.height())
         painter.drawText(key_box, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, key)
         count_width = metrics.horizontalAdvance(count) + 4
         name_box = QRect(key_box.right() + 6, rect.y(), rect.right() - key_box.right() - 10 - count_width, rect.height())
         font = QFont(option.font)
-        font.setBold(index.data(VALUE_ROLE) is None or index.row() == 0)
+        font.setBold(value in (ALL_IMAGES, None))
         painter.setFont(font)
-        name = metrics.elidedText(index.data(Qt.ItemDataRole.DisplayRole), Qt.TextElideMode.ElideRight, name_box.width())
+        name = metrics.elidedText(model.label(row), Qt.TextElideMode.ElideRight, name_box.width())
         painter.drawText(name_box, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
         painter.setFont(option.font)
         painter.drawText(QRect(rect.right() - count_width, rect.y(), count_width, rect.height()),

@@ -6,7 +6,6 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
 
-from .image_model import CATEGORY_ROLE, ERROR_ROLE
 
 # Tableau-10-like colours for categories; unlabelled is grey.
 PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
@@ -32,9 +31,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
     THUMBNAIL = 112
     CELL = QSize(128, 150)
 
-    def __init__(self, categories: list[str], parent=None):
+    def __init__(self, categories: list[str], cell_of, parent=None):
         super().__init__(parent)
         self.categories = categories          # the session's list, read when painting
+        self.cell_of = cell_of                # index -> (name, thumbnail, error, category)
 
     def sizeHint(self, option, index) -> QSize:
         return self.CELL
@@ -49,8 +49,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         elif option.state & QStyle.StateFlag.State_MouseOver:
             painter.fillRect(cell, palette.color(QPalette.ColorRole.AlternateBase))
         box = QRect(cell.x() + (cell.width() - self.THUMBNAIL) // 2, cell.y() + 4, self.THUMBNAIL, self.THUMBNAIL)
-        thumbnail = index.data(Qt.ItemDataRole.DecorationRole)
-        error = index.data(ERROR_ROLE)
+        name, thumbnail, error, category = self.cell_of(index)
         if thumbnail is not None and not thumbnail.isNull():
             size = thumbnail.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, size.width(), size.height())
@@ -67,10 +66,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
                                     else QPalette.ColorRole.Text)
         painter.setPen(text_colour)
         name_box = QRect(cell.x() + 2, box.bottom() + 4, cell.width() - 4, cell.bottom() - box.bottom() - 4)
-        name = option.fontMetrics.elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "", Qt.TextElideMode.ElideMiddle,
-                                             name_box.width())
+        name = option.fontMetrics.elidedText(name, Qt.TextElideMode.ElideMiddle, name_box.width())
         painter.drawText(name_box, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
-        self._paint_badge(painter, box, index.data(CATEGORY_ROLE))
+        self._paint_badge(painter, box, category)
         painter.restore()
 
     def _paint_badge(self, painter: QPainter, box: QRect, category: str | None) -> None:

@@ -81,6 +81,17 @@ class ImageListModel(QAbstractListModel):
     def thumbnail(self, row: int) -> QImage | None:
         return self._thumbnails.get(row)
 
+    def cell(self, row: int) -> tuple[str, QImage | None, str | None, str | None]:
+        """(name, thumbnail, error, category) for painting; asks for the thumbnail if missing.
+        The delegate calls this directly: faster than data() through Qt, one role at a time."""
+        image = self.session.images[row]
+        thumbnail = self._thumbnails.get(row)
+        if thumbnail is not None:
+            self._thumbnails.move_to_end(row)
+        elif row not in self._errors:
+            self.loader.request(row)
+        return image.name, thumbnail, self._errors.get(row), image.category
+
     def flags(self, index: QModelIndex):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags

@@ -41,7 +41,8 @@ class MainWindow(QMainWindow):
         self.shown = CategoryFilterModel(self.images, self)
         self.grid = ThumbnailGrid()
         self.grid.setModel(self.shown)
-        self.grid.setItemDelegate(ThumbnailDelegate(session.categories, self.grid))
+        self.grid.setItemDelegate(ThumbnailDelegate(
+            session.categories, lambda index: self.images.cell(self.shown.mapToSource(index).row()), self.grid))
         self.categories = CategoryPanel(session)
         self.preview = PreviewPanel()
         self.assign_bar = QToolBar("Assign")
