@@ -28,10 +28,13 @@ def drop_on_category(window, rows, value):
     window.select_rows(rows)
     mime = window.shown.mimeData(window.grid.selectionModel().selectedIndexes())
     view = window.categories.view
-    point = view.visualRect(window.categories.model.index(window.categories.model.row_of(value))).center().toPointF()
+    point = view.visualRect(window.categories.model.index(window.categories.model.row_of(value))).center()
     action, buttons, none = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    for event in (QDragEnterEvent(point, action, mime, buttons, none), QDragMoveEvent(point, action, mime, buttons, none),
-                  QDropEvent(point, action, mime, buttons, none)):
+    try:                                                    # PySide6 >= 6.12 takes (and prefers) QPointF
+        enter, move = (kind(point.toPointF(), action, mime, buttons, none) for kind in (QDragEnterEvent, QDragMoveEvent))
+    except TypeError:
+        enter, move = (kind(point, action, mime, buttons, none) for kind in (QDragEnterEvent, QDragMoveEvent))
+    for event in (enter, move, QDropEvent(point.toPointF(), action, mime, buttons, none)):
         QApplication.sendEvent(view.viewport(), event)
     return event
 
