@@ -220,3 +220,17 @@ def test_the_image_folder_is_never_modified_by_the_core(image_folder, tmp_path, 
     session.close()
     sessions.open(out).assign([7], "M")
     assert fingerprint(image_folder) == before
+
+
+def test_the_output_folder_reads_as_an_organised_dataset(image_folder, tmp_path, sessions):
+    from atlass_runtime.dataset import scan_dataset
+
+    out = tmp_path / "out"
+    session = sessions.create(image_folder, out, ["G1", "S", "Empty"])
+    session.assign([0, 1, 2], "G1")
+    session.assign([3], "S")
+    session.close()
+    dataset = scan_dataset(out)
+    assert dataset.classes == ["Empty", "G1", "S"] and dataset.counts() == {"Empty": 0, "G1": 3, "S": 1}
+    assert len(dataset.unlabelled) == len(session) - 4
+    assert not any(".atlass" in str(path) for path, _ in dataset.labelled)
