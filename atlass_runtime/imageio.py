@@ -14,6 +14,13 @@ import numpy as np
 
 from .errors import ImageReadError
 
+# Undecodable files are reported by us, with the file name; OpenCV's own stderr lines about
+# them ("IHDR chunk shall be first") only confuse. Older OpenCV builds lack this switch.
+try:
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_FATAL)
+except AttributeError:
+    pass
+
 IMAGE_EXTENSIONS = frozenset({
     ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".dib", ".tif", ".tiff",
     ".gif", ".webp", ".ppm", ".pgm", ".pbm", ".pnm",
