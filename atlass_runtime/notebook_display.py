@@ -11,12 +11,17 @@ for scripts and tests.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .imageio import display_rgb8, is_image_name, read_image
+
+# torch.hub imports tqdm.auto, which asks for ipywidgets in a kernel that lacks them; our progress
+# is fastprogress's, so that advice is noise in the notebook.
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 SPLIT_NAMES = {"train": "training", "valid": "validation", "test": "test"}
 THUMBNAIL = 96

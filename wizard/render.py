@@ -16,7 +16,7 @@ from nbformat import v4
 
 from atlass_runtime import RunConfig, __version__
 
-from .templates import environment, render_cells, render_text
+from .templates import comment, render_cells, render_text
 
 NOTEBOOK_TEMPLATE = "notebook.j2"
 README_TEMPLATE = "README.md.j2"
@@ -49,9 +49,8 @@ def _literal(name: str, value) -> str:
 def parameters(config: RunConfig) -> list[dict]:
     """One entry per RunConfig field, in the schema's order: name, literal, help, comment, form."""
     helps = RunConfig.field_help()
-    wrap = environment().filters["comment"]
     return [{"name": name, "literal": _literal(name, value), "help": helps[name],
-             "comment": wrap(helps[name]), "form": _form(name, value)}
+             "comment": comment(helps[name]), "form": _form(name, value)}
             for name, value in config.to_dict().items()]
 
 

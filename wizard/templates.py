@@ -39,9 +39,13 @@ def environment(templates_dir: str | Path | None = None) -> SandboxedEnvironment
         undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True)
     env.filters["tojson"] = lambda value: json.dumps(value, ensure_ascii=False)
-    env.filters["comment"] = lambda text, width=96: "\n".join(
-        "# " + line for line in textwrap.wrap(str(text), width - 2))
+    env.filters["comment"] = comment
     return env
+
+
+def comment(text: str, width: int = 96) -> str:
+    """Text wrapped into Python comment lines of at most `width` characters."""
+    return "\n".join("# " + line for line in textwrap.wrap(str(text), width - 2))
 
 
 def render_text(template: str, context: dict, templates_dir: str | Path | None = None) -> str:

@@ -1,0 +1,190 @@
+"""Page 1: the organised dataset, inspected off the UI thread: categories, counts, unlabelled
+images and what the user should fix first."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLineEdit,
+                               QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
+
+from atlass_runtime.dataset import UNLABELLED
+
+from ..inspection import inspect_dataset
+from .plan import NO_UNLABELLED, WizardModel
+from .tasks import Task
+from .widgets import ConfigPage, error_label, finding_html, show_error, text_label
+
+TYPING_PAUSE_MS = 600      # inspect a typed path once typing pauses
+
+
+class DatasetPage(ConfigPage):
+    name = "dataset"
+    inspected = Signal()      # an inspection ended (report shown or error shown)
+
+    def __init__(self, model: WizardModel, pool: QThreadPool):
+        super().__init__(model, "Your dataset",
+                         f"The organised dataset: one folder per category, plus {UNLABELLED}/ for the "
+                         "images you have not sorted. The annotator writes it for you.")
+        self.pool = pool
+        self.task: Task | None = None
+        self.path_edit = QLineEdit(str(model.dataset_dir) if model.dataset_dir else "")
+        self.path_edit.setPlaceholderText("folder with one sub-folder per category")
+        self.path_edit.setObjectName("dataset_path")
+        choose = QPushButton("Choose…")
+        choose.clicked.connect(self.choose_folder)
+        self.path_error = error_label("dataset")
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self.status = text_label()
+        self.table = QTableWidget(0, 2)
+        self.table.setHorizontalHeaderLabels(["Category", "Labelled images"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.hide()
+        self.unlabelled_label = text_label(rich=True)
+        self.unlabelled_label.setObjectName("unlabelled_summary")
+        self.findings_label = text_label(rich=True)
+        self.findings_label.setObjectName("findings")
+
+        self.typing = QTimer(self)
+        self.typing.setSingleShot(True)
+        self.typing.setInterval(TYPING_PAUSE_MS)
+        self.typing.timeout.connect(self.inspect)
+        self.path_edit.textEdited.connect(self._typed)
+        self.path_edit.editingFinished.connect(self.inspect)
+
+        row = QHBoxLayout()
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(choose)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.path_error)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.unlabelled_label)
+        layout.addWidget(self.findings_label)
+        layout.addStretch(0)
+
+    # ------------------------------------------------------------------ Qt hooks
+    def initializePage(self) -> None:
+        if self.model.report is None and self.path_edit.text().strip():
+            self.inspect()
+
+    def isComplete(self) -> bool:
+        report = self.model.report
+        return (report is not None and not report.blocking and self.task is None
+                and self._typed_path() == self.model.dataset_dir)
+
+    def cleanupPage(self) -> None:      # the first page: nothing to go back to
+        pass
+
+    # ------------------------------------------------------------------ actions
+    def choose_folder(self) -> None:
+        start = self.path_edit.text().strip() or str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Choose the organised dataset", start)
+        if folder:
+            self.path_edit.setText(folder)
+            self.inspect()
+
+    def _typed(self, _text: str) -> None:
+        self.typing.start()
+        self.completeChanged.emit()
+
+    def _typed_path(self) -> Path | None:
+        text = self.path_edit.text().strip()
+        return Path(text).expanduser() if text else None
+
+    def inspect(self) -> None:
+        """Inspect the folder in the path field (again only if it changed)."""
+        self.typing.stop()
+        path = self._typed_path()
+        if path == self.model.dataset_dir and (self.model.report is not None or self.task is not None):
+            return
+        self.stop()
+        self.model.set_dataset(path)
+        self._show_report(None)
+        if path is None:
+            show_error(self.path_error, "choose the folder of the organised dataset")
+        elif not path.is_dir():
+            show_error(self.path_error, f"{path} is not a folder")
+        else:
+            show_error(self.path_error, None)
+            self.progress.setRange(0, 0)
+            self.progress.show()
+            self.status.setText(f"Reading every image of {path.name}…")
+            self.task = Task(lambda progress, cancelled: inspect_dataset(path, progress, cancelled), self)
+            self.task.connect(progress=self._progress, finished=self._finished, failed=self._failed,
+                              cancelled=self._cancelled)
+            self.task.start(self.pool)
+        self.completeChanged.emit()
+        if self.task is None:
+            self.inspected.emit()
+
+    def stop(self) -> None:
+        """Cancel a running inspection (its results, if any still arrive, are ignored)."""
+        if self.task is not None:
+            self.task.silence()
+            self.task = None
+
+    # ------------------------------------------------------------------ results
+    def _progress(self, done: int, total: int) -> None:
+        if self.sender() is self.task:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+
+    def _finished(self, report) -> None:
+        if self.sender() is not self.task:
+            return
+        self.task = None
+        self.model.set_report(report)
+        self._show_report(report)
+        self.completeChanged.emit()
+        self.inspected.emit()
+
+    def _failed(self, message: str) -> None:
+        if self.sender() is not self.task:
+            return
+        self.task = None
+        self._show_report(None)
+        show_error(self.path_error, message)
+        self.completeChanged.emit()
+        self.inspected.emit()
+
+    def _cancelled(self) -> None:
+        if self.sender() is self.task:
+            self.task = None
+            self._show_report(None)
+            self.completeChanged.emit()
+
+    def _show_report(self, report) -> None:
+        self.progress.hide()
+        if report is None:
+            self.status.clear()
+            self.table.hide()
+            self.unlabelled_label.clear()
+            self.findings_label.clear()
+            return
+        depth = ", ".join(f"{n} {kind}" for kind, n in sorted(report.bit_depths.items()))
+        colour = ", ".join(f"{n} {kind}" for kind, n in sorted(report.colours.items()))
+        self.status.setText(f"{len(report.counts)} categories, {report.labelled} labelled images"
+                            + (f" ({depth}; {colour})." if depth else "."))
+        self.table.setRowCount(len(report.counts))
+        for row, (name, count) in enumerate(report.counts.items()):
+            self.table.setItem(row, 0, QTableWidgetItem(name))
+            self.table.setItem(row, 1, QTableWidgetItem(str(count)))
+        self.table.show()
+        if report.has_unlabelled:
+            self.unlabelled_label.setText(
+                f"<b>{report.unlabelled} unlabelled images</b>: all seven processes can learn from them.")
+        else:
+            self.unlabelled_label.setText(f"<b>No unlabelled images.</b> {html.escape(NO_UNLABELLED)}")
+        listing = finding_html(report.findings)
+        if report.blocking:
+            listing += "<p>Fix the problems above in the dataset folder, then choose it again.</p>"
+        self.findings_label.setText(listing)

@@ -1,0 +1,297 @@
+"""What the wizard decides, kept free of Qt so it is tested without widgets.
+
+`WizardModel` holds the one RunConfig every page reads and writes, the dataset's inspection
+report and where the zip goes. A page hands its values to `WizardModel.set`; a value RunConfig
+refuses is kept aside (`pending`) with its error, which names the field, until the page fixes it
+or is left with Back. The rest answers the pages' questions: which pages a process needs, which
+processes a dataset allows, the rough cost of a run, the image the transform previews use, and
+the `atlass export` command that writes the same zip.
+"""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from atlass_runtime import PROCESSES, ConfigError, RunConfig, get_process
+from atlass_runtime.dataset import UNLABELLED
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# The pages in the order a user meets them; nextId skips those the process does not use.
+PAGES = ("dataset", "process", "transforms", "networks", "threshold", "training", "summary")
+
+# The RunConfig fields each page writes (an error in one of them is shown on that page).
+PAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "dataset": (),
+    "process": ("process",),
+    "transforms": ("transforms",),
+    "networks": ("networks",),
+    "threshold": ("threshold", "max_rounds"),
+    "training": ("epochs_frozen", "epochs_unfrozen", "image_size", "batch_size", "seed",
+                 "valid_fraction", "test_fraction", "pretrained", "mixed_precision", "vote",
+                 "select_on"),
+    "summary": (),
+}
+
+NO_UNLABELLED = ("This dataset has no unlabelled images, so only No distillation can be chosen: the "
+                 "other six processes learn from unlabelled images. To use them, put images in the "
+                 f"dataset's {UNLABELLED}/ folder (in the annotator: leave some images unsorted).")
+
+
+def pages_for(process: str) -> list[str]:
+    """The pages a process needs: transforms for data distillation, the threshold and stop rule
+    for iterative processes; every process chooses its network(s)."""
+    info = get_process(process)
+    skipped = set()
+    if not info.uses_transforms:
+        skipped.add("transforms")
+    if not info.iterative:
+        skipped.add("threshold")
+    return [page for page in PAGES if page not in skipped]
+
+
+def next_page(current: str, process: str) -> str | None:
+    """The page after `current` for this process; None after the last one."""
+    pages = pages_for(process)
+    if current not in pages:      # a page the new process skips: continue from its place
+        later = PAGES[PAGES.index(current) + 1:]
+        return next((page for page in later if page in pages), None)
+    index = pages.index(current)
+    return pages[index + 1] if index + 1 < len(pages) else None
+
+
+# ---------------------------------------------------------------------- processes
+@dataclass(frozen=True)
+class ProcessChoice:
+    code: str
+    title: str
+    explanation: str
+    available: bool
+
+
+def process_choices(has_unlabelled: bool) -> list[ProcessChoice]:
+    """The seven processes; without unlabelled images only those that do not distil."""
+    return [ProcessChoice(p.code, p.title, p.explanation, has_unlabelled or not p.distills)
+            for p in PROCESSES.values()]
+
+
+# ---------------------------------------------------------------------- cost
+@dataclass(frozen=True)
+class Cost:
+    """How many networks a run trains (each for `epochs` epochs), fewest to most."""
+    fewest: int
+    most: int
+    epochs: int
+
+    def text(self) -> str:
+        if self.fewest == self.most:
+            count = f"{self.most} network{'s' if self.most != 1 else ''}"
+        else:
+            count = f"between {self.fewest} and {self.most} networks"
+        return f"Trains {count}, each for {self.epochs} epochs (plus a short learning-rate search)."
+
+
+def training_cost(config: RunConfig) -> Cost:
+    """Networks trained, from the workflow's rules (design section 4).
+
+    ND trains each of its m networks once. A distilling process trains the m networks once per
+    pseudo-labelling round and once more at the end on manual + pseudo labels: 2m for one round.
+    An iterative process stops early when a round accepts no image (its models are then kept as
+    the final ones: m at the fewest) and runs at most max_rounds rounds: m * (max_rounds + 1)."""
+    m = len(config.networks)
+    process = config.process_info
+    epochs = config.epochs_frozen + config.epochs_unfrozen
+    if not process.distills:
+        return Cost(m, m, epochs)
+    if not process.iterative:
+        return Cost(2 * m, 2 * m, epochs)
+    return Cost(m, m * (config.max_rounds + 1), epochs)
+
+
+# ---------------------------------------------------------------------- previews and paths
+def preview_candidates(report, limit: int = 20) -> list[Path]:
+    """Images to preview the transforms on: unlabelled ones first (the transforms are applied to
+    those), then one per category; unreadable files left out."""
+    if report is None:
+        return []
+    unreadable = {Path(p) for p, _ in report.unreadable}
+    dataset = report.dataset
+    found = [p for p in sorted(dataset.unlabelled) if p not in unreadable][: limit // 2]
+    seen = set()
+    for path, label in sorted(dataset.labelled, key=lambda item: (item[1], str(item[0]))):
+        if label not in seen and path not in unreadable:
+            seen.add(label)
+            found.append(path)
+    return found[:limit]
+
+
+def default_zip_path(dataset_dir: str | Path) -> Path:
+    """Beside the dataset folder, named after it: `cells/` -> `cells.zip`."""
+    dataset = Path(dataset_dir).expanduser().resolve()
+    return dataset.parent / f"{dataset.name}.zip"
+
+
+def zip_path_problem(text: str) -> str | None:
+    """Why this text cannot be the zip to write, or None."""
+    if not text.strip():
+        return "choose where the zip goes"
+    path = Path(text.strip()).expanduser()
+    if path.suffix.lower() != ".zip":
+        return "the file name must end in .zip"
+    if path.is_dir():
+        return "this is a folder; give a file name ending in .zip"
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    return None
+
+
+def export_command(config: RunConfig, dataset_dir: str | Path, zip_path: str | Path) -> list[str]:
+    """The `atlass export` command that writes the same zip: the settings that differ from the
+    process's defaults as flags (the config.json it writes is the same, byte for byte)."""
+    defaults = RunConfig(process=config.process).to_dict()
+    values = config.to_dict()
+    command = ["atlass", "export", str(dataset_dir), "-o", str(zip_path), "--process", config.process]
+    if (values["epochs_frozen"], values["epochs_unfrozen"]) != (defaults["epochs_frozen"], defaults["epochs_unfrozen"]):
+        command += ["--epochs", f"{values['epochs_frozen']},{values['epochs_unfrozen']}"]
+    for name, value in values.items():
+        if name in ("process", "dataset_dir", "output_dir", "epochs_frozen", "epochs_unfrozen") \
+                or value == defaults[name]:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            command.append(flag if value else "--no-" + name.replace("_", "-"))
+        elif isinstance(value, list):
+            command += [flag, ",".join(value)]
+        else:
+            command += [flag, str(value)]
+    return command
+
+
+def shell_text(command: list[str]) -> str:
+    return shlex.join(command)
+
+
+# ---------------------------------------------------------------------- the model
+class WizardModel:
+    """The wizard's state: the RunConfig, the dataset and its report, the zip's path."""
+
+    def __init__(self, dataset_dir: str | Path | None = None, zip_path: str | Path | None = None,
+                 config: RunConfig | None = None):
+        # dataset_dir / output_dir as `atlass export` sets them, so config.json matches its own
+        self.config = config or RunConfig(dataset_dir="dataset")
+        self.pending: dict = {}
+        self.error: ConfigError | None = None
+        self.dataset_dir = Path(dataset_dir).expanduser() if dataset_dir else None
+        self.report = None
+        self.zip_path = Path(zip_path).expanduser() if zip_path else None
+
+    # --------------------------------------------------------------- config
+    def set(self, **changes) -> ConfigError | None:
+        """Apply page values; on a refused value keep it pending and return the error."""
+        self.pending.update(changes)
+        try:
+            config = self.config.replace(**self.pending)
+        except ConfigError as exc:
+            self.error = exc
+            return exc
+        self.config, self.pending, self.error = config, {}, None
+        return None
+
+    def discard_pending(self) -> None:
+        """Forget refused values (the page was left with Back; it shows the config again)."""
+        self.pending, self.error = {}, None
+
+    def error_for(self, field: str) -> str | None:
+        """The message for `field` without its name (the page shows it next to the field)."""
+        if self.error is None or self.error.field != field:
+            return None
+        text = str(self.error)
+        return text.removeprefix(f"{field}: ")
+
+    # --------------------------------------------------------------- dataset
+    def set_dataset(self, path: str | Path | None) -> None:
+        path = Path(path).expanduser() if path else None
+        if path != self.dataset_dir:
+            self.dataset_dir, self.report = path, None
+
+    def set_report(self, report) -> None:
+        """The inspection of the current dataset; without unlabelled images the process becomes ND."""
+        self.report = report
+        if report is not None and not report.has_unlabelled and self.config.process_info.distills:
+            self.discard_pending()
+            self.set(process="ND")
+        if self.zip_path is None and self.dataset_dir is not None:
+            self.zip_path = default_zip_path(self.dataset_dir)
+
+    @property
+    def has_unlabelled(self) -> bool:
+        return self.report is not None and self.report.has_unlabelled
+
+    def processes(self) -> list[ProcessChoice]:
+        return process_choices(self.has_unlabelled)
+
+    def findings(self) -> list:
+        """What the user should know before writing: the inspection's findings plus those that
+        depend on the settings (a blocking one would stop the notebook)."""
+        return self.report.check(self.config) if self.report is not None else []
+
+    def blocking(self) -> list:
+        return [f for f in self.findings() if f.blocking]
+
+    # --------------------------------------------------------------- pages and summary
+    def pages(self) -> list[str]:
+        return pages_for(self.config.process)
+
+    def next_page(self, current: str) -> str | None:
+        return next_page(current, self.config.process)
+
+    def cost(self) -> Cost:
+        return training_cost(self.config)
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(what, value) lines of the summary page, in plain words."""
+        config, process = self.config, self.config.process_info
+        lines = []
+        if self.report is not None:
+            report = self.report
+            lines.append(("Dataset", f"{report.root}: {len(report.counts)} categories, "
+                                     f"{report.labelled} labelled and {report.unlabelled} unlabelled images"))
+        lines.append(("Process", f"{process.title} ({process.code}): {process.explanation}"))
+        lines.append(("Networks" if len(config.networks) > 1 else "Network", ", ".join(config.networks)))
+        if process.uses_transforms:
+            lines.append(("Transforms", "the image itself, " + ", ".join(config.transforms)))
+        if process.iterative:
+            lines.append(("Threshold", f"an unlabelled image is added when its vote's confidence is above "
+                                       f"{config.threshold:g}; at most {config.max_rounds} round(s)"))
+        elif process.distills:
+            lines.append(("Threshold", "every voted label is added (one round)"))
+        split_train = round(100 * (1 - config.valid_fraction - config.test_fraction))
+        lines.append(("Training", f"{config.epochs_frozen} + {config.epochs_unfrozen} epochs, "
+                                  f"{config.image_size} px, batch {config.batch_size}, seed {config.seed}, "
+                                  f"split {split_train}/{round(100 * config.valid_fraction)}/"
+                                  f"{round(100 * config.test_fraction)} % (train/validation/test), "
+                                  + ("ImageNet weights" if config.pretrained else "no pretrained weights")))
+        lines.append(("Cost", self.cost().text()))
+        return lines
+
+    def export_command(self) -> list[str]:
+        return export_command(self.config, self.dataset_dir or "DATASET", self.zip_path or "project.zip")
+
+
+def transform_previews(path: str | Path, size: int) -> dict[str, np.ndarray]:
+    """The image as a network sees it (8-bit RGB, size x size: deeper images auto-contrasted)
+    under the name 'Original', and each transform of the registry applied to it, as the
+    pseudo-labelling applies them."""
+    from atlass_runtime.imageio import network_image
+    from atlass_runtime.transforms import TRANSFORMS
+
+    original = network_image(path, size)
+    views = {"Original": original}
+    views.update((name, fn(original)) for name, fn in TRANSFORMS.items())
+    return views
