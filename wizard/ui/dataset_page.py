@@ -17,6 +17,19 @@ from .tasks import Task
 from .widgets import ConfigPage, error_label, finding_html, show_error, text_label
 
 TYPING_PAUSE_MS = 600      # inspect a typed path once typing pauses
+MAX_TABLE_HEIGHT = 330     # more categories than fit scroll
+
+
+def image_kinds(report) -> str:
+    """'All 800 images are 8-bit colour.' or the counts of each kind when they are mixed."""
+    total = sum(report.bit_depths.values())
+    if not total:
+        return ""
+    if len(report.bit_depths) == 1 and len(report.colours) == 1:
+        return f"All {total} images are {next(iter(report.bit_depths))} {next(iter(report.colours))}."
+    depths = ", ".join(f"{n} {kind}" for kind, n in sorted(report.bit_depths.items()))
+    colours = ", ".join(f"{n} {kind}" for kind, n in sorted(report.colours.items()))
+    return f"Images: {depths}; {colours}."
 
 
 class DatasetPage(ConfigPage):
@@ -66,10 +79,10 @@ class DatasetPage(ConfigPage):
         layout.addWidget(self.path_error)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table)
         layout.addWidget(self.unlabelled_label)
         layout.addWidget(self.findings_label)
-        layout.addStretch(0)
+        layout.addStretch(1)
 
     # ------------------------------------------------------------------ Qt hooks
     def initializePage(self) -> None:
@@ -170,14 +183,22 @@ class DatasetPage(ConfigPage):
             self.unlabelled_label.clear()
             self.findings_label.clear()
             return
-        depth = ", ".join(f"{n} {kind}" for kind, n in sorted(report.bit_depths.items()))
-        colour = ", ".join(f"{n} {kind}" for kind, n in sorted(report.colours.items()))
-        self.status.setText(f"{len(report.counts)} categories, {report.labelled} labelled images"
-                            + (f" ({depth}; {colour})." if depth else "."))
-        self.table.setRowCount(len(report.counts))
-        for row, (name, count) in enumerate(report.counts.items()):
-            self.table.setItem(row, 0, QTableWidgetItem(name))
-            self.table.setItem(row, 1, QTableWidgetItem(str(count)))
+        self.status.setText(f"{len(report.counts)} categories, {report.labelled} labelled and "
+                            f"{report.unlabelled} unlabelled images. {image_kinds(report)}")
+        rows = list(report.counts.items()) + [(f"{UNLABELLED} (not sorted)", report.unlabelled)]
+        self.table.setRowCount(len(rows))
+        for row, (name, count) in enumerate(rows):
+            for column, text in enumerate((name, str(count))):
+                item = QTableWidgetItem(text)
+                if row == len(rows) - 1:
+                    font = item.font()
+                    font.setItalic(True)
+                    item.setFont(font)
+                self.table.setItem(row, column, item)
+        self.table.resizeRowsToContents()
+        height = (self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
+                  + sum(self.table.rowHeight(r) for r in range(len(rows))))
+        self.table.setFixedHeight(min(height, MAX_TABLE_HEIGHT))
         self.table.show()
         if report.has_unlabelled:
             self.unlabelled_label.setText(

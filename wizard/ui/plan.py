@@ -81,17 +81,17 @@ def process_choices(has_unlabelled: bool) -> list[ProcessChoice]:
 # ---------------------------------------------------------------------- cost
 @dataclass(frozen=True)
 class Cost:
-    """How many networks a run trains (each for `epochs` epochs), fewest to most."""
+    """How many networks a run trains (each for `epochs` epochs), fewest to most, and why."""
     fewest: int
     most: int
     epochs: int
+    how: str
 
     def text(self) -> str:
-        if self.fewest == self.most:
-            count = f"{self.most} network{'s' if self.most != 1 else ''}"
-        else:
-            count = f"between {self.fewest} and {self.most} networks"
-        return f"Trains {count}, each for {self.epochs} epochs (plus a short learning-rate search)."
+        count = (f"{self.most} network{'s' if self.most != 1 else ''}" if self.fewest == self.most
+                 else f"between {self.fewest} and {self.most} networks")
+        return (f"{self.how}: {count} in all, each for {self.epochs} epochs (plus a short "
+                "learning-rate search). Training time grows with this number and with the number of images.")
 
 
 def training_cost(config: RunConfig) -> Cost:
@@ -104,11 +104,16 @@ def training_cost(config: RunConfig) -> Cost:
     m = len(config.networks)
     process = config.process_info
     epochs = config.epochs_frozen + config.epochs_unfrozen
+    each = f"{m} network{'s' if m != 1 else ''}"
     if not process.distills:
-        return Cost(m, m, epochs)
+        return Cost(m, m, epochs, f"Trains {each} once")
     if not process.iterative:
-        return Cost(2 * m, 2 * m, epochs)
-    return Cost(m, m * (config.max_rounds + 1), epochs)
+        return Cost(2 * m, 2 * m, epochs, f"Trains {each} to label the unlabelled images, then again on "
+                                          "all the labels")
+    rounds = config.max_rounds
+    return Cost(m, m * (rounds + 1), epochs,
+                f"Trains {each} in each round (at most {rounds} round{'s' if rounds != 1 else ''}; fewer when "
+                "a round adds no image), then again on all the labels")
 
 
 # ---------------------------------------------------------------------- previews and paths

@@ -11,7 +11,7 @@ from .plan import WizardModel, preview_candidates, transform_previews
 from .tasks import Task
 from .widgets import HELP, ConfigPage, pixmap_from_rgb8, text_label
 
-PREVIEW_SIZE = 128
+PREVIEW_SIZE = 160
 COLUMNS = 5
 
 

@@ -1,0 +1,119 @@
+"""Page 4: the networks. Several for ND and the model-distillation processes (the paper's four
+preselected), exactly one for the single-model processes (DD, IDD); any timm model name too."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QAbstractButton, QButtonGroup, QCheckBox, QGridLayout, QHBoxLayout,
+                               QLineEdit, QRadioButton, QVBoxLayout, QWidget)
+
+from atlass_runtime.networks import NETWORKS
+
+from .plan import WizardModel
+from .widgets import HELP, ConfigPage, text_label
+
+ROWS = 5
+OTHER = "Other"
+
+
+class _Choice(QWidget):
+    """The ten networks plus "other (timm)" as check boxes (several) or radio buttons (one)."""
+
+    def __init__(self, several: bool, changed):
+        super().__init__()
+        self.several = several
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(not several)
+        self.buttons: dict[str, QAbstractButton] = {}
+        kind = QCheckBox if several else QRadioButton
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for index, name in enumerate(NETWORKS):
+            button = kind(name)
+            button.setObjectName(f"network_{name}")
+            self._add(button, name, changed)
+            grid.addWidget(button, index % ROWS, index // ROWS)
+        other = kind("timm model(s):" if several else "timm model:")
+        other.setObjectName("network_other")
+        other.setToolTip("Any model name timm knows, e.g. efficientnet_b0 or convnext_tiny"
+                         + (" (several: separate them with commas)" if several else ""))
+        self._add(other, OTHER, changed)
+        self.other_edit = QLineEdit()
+        self.other_edit.setObjectName("network_other_name")
+        self.other_edit.setPlaceholderText("efficientnet_b0" + (", convnext_tiny" if several else ""))
+        self.other_edit.editingFinished.connect(lambda: self._typed(changed))
+        row = QHBoxLayout()
+        row.addWidget(other)
+        row.addWidget(self.other_edit, 1)
+        grid.addLayout(row, ROWS, 0, 1, 2)
+
+    def _add(self, button, name, changed) -> None:
+        self.group.addButton(button)
+        self.buttons[name] = button
+        button.setToolTip(button.toolTip() or HELP["networks"])
+        button.toggled.connect(lambda _checked: changed())
+
+    def _typed(self, changed) -> None:
+        """A name typed (checked against timm once typing is done): tick "timm" and apply."""
+        other = self.buttons[OTHER]
+        if self.other_edit.text().strip() and not other.isChecked():
+            other.setChecked(True)          # applies through its toggled signal
+        elif other.isChecked():
+            changed()
+
+    def set_names(self, names: list[str]) -> None:
+        others = [n for n in names if n not in NETWORKS]
+        self.group.setExclusive(False)
+        for name, button in self.buttons.items():
+            button.blockSignals(True)
+            button.setChecked(name in names or (name == OTHER and bool(others)))
+            button.blockSignals(False)
+        self.group.setExclusive(not self.several)
+        self.other_edit.setText(", ".join(others))
+
+    def names(self) -> list[str]:
+        chosen = [name for name in NETWORKS if self.buttons[name].isChecked()]
+        if self.buttons[OTHER].isChecked():
+            typed = [part.strip() for part in self.other_edit.text().split(",") if part.strip()]
+            chosen += typed if typed else [""]      # an empty name: RunConfig says what is missing
+        return chosen
+
+
+class NetworksPage(ConfigPage):
+    name = "networks"
+
+    def __init__(self, model: WizardModel):
+        super().__init__(model, "Networks", "")
+        self.explanation = text_label()
+        self.several = _Choice(True, self._changed)
+        self.one = _Choice(False, self._changed)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.explanation)
+        layout.addWidget(self.several)
+        layout.addWidget(self.one)
+        layout.addWidget(self.errors["networks"])
+        layout.addWidget(self.other_error)
+        layout.addStretch(1)
+
+    @property
+    def choice(self) -> _Choice:
+        return self.several if self.model.config.process_info.multi_network else self.one
+
+    def initializePage(self) -> None:
+        process = self.model.config.process_info
+        self.several.setVisible(process.multi_network)
+        self.one.setVisible(not process.multi_network)
+        self.choice.set_names(self.model.config.networks)
+        defaults = ", ".join(process.default_networks)
+        if not process.distills:
+            text = ("Each network you choose is trained on your labelled images; the one that does best "
+                    "on the validation images is kept. ")
+        elif process.multi_network:
+            text = ("Each network you choose is trained; together they vote on a label for each "
+                    "unlabelled image, and in the end the best one on the validation images is kept. ")
+        else:
+            text = f"{process.title} trains exactly one network. "
+        self.setSubTitle(text + f"Preselected: the paper's choice for {process.code} ({defaults}). "
+                         "Deeper networks are slower to train.")
+        self.refresh_errors()
+
+    def _changed(self) -> None:
+        self.apply(networks=self.choice.names())

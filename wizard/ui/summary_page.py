@@ -1,0 +1,208 @@
+"""Page 7: what will run, its rough cost, where the zip goes; writing the zip with progress and
+Cancel (a cancelled zip leaves no file behind)."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QThreadPool, Signal
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLineEdit, QProgressBar, QPushButton, QVBoxLayout,
+                               QWizard)
+
+from ..zip_builder import build_zip
+from .plan import WizardModel, shell_text, zip_path_problem
+from .tasks import Task
+from .widgets import ERROR_STYLE, ConfigPage, error_label, finding_html, show_error, text_label
+
+WRITE_TEXT = "Write zip"
+CLOSE_TEXT = "Close"
+DONE_STYLE = "color: #1b5e20;"
+
+
+def write_zip(model: WizardModel, zip_path: Path, progress, cancelled) -> Path:
+    """The zip of the model's dataset and config, as `atlass export` writes it (the files the
+    inspection could not read are left out, as export does)."""
+    return build_zip(model.dataset_dir, model.config, zip_path, progress=progress, cancel=cancelled,
+                     exclude=[path for path, _ in model.report.unreadable])
+
+
+class SummaryPage(ConfigPage):
+    name = "summary"
+    written = Signal(str)       # the zip's path, once it is complete
+    stopped = Signal(str)       # writing ended without a zip: "cancelled" or the error
+
+    def __init__(self, model: WizardModel, pool: QThreadPool):
+        super().__init__(model, "Summary and output",
+                         "Check what will run, choose where the zip goes, and write it. Then open the "
+                         "notebook inside it in Google Colab, or run it with `atlass run`.")
+        self.pool = pool
+        self.task: Task | None = None
+        self.done_key = None
+        self.summary = text_label(rich=True, selectable=True)
+        self.summary.setObjectName("summary")
+        self.findings = text_label(rich=True)
+        self.findings.setObjectName("summary_findings")
+        self.path_edit = QLineEdit()
+        self.path_edit.setObjectName("zip_path")
+        self.path_edit.textChanged.connect(self._path_changed)
+        self.choose = QPushButton("Choose…")
+        self.choose.clicked.connect(self.choose_path)
+        self.path_error = error_label("zip_path")
+        self.replace_note = text_label()
+        self.progress = QProgressBar()
+        self.progress.setObjectName("zip_progress")
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel writing")
+        self.cancel_button.setObjectName("cancel_writing")
+        self.cancel_button.clicked.connect(self.cancel_writing)
+        self.cancel_button.hide()
+        self.status = text_label(selectable=True)
+        self.status.setObjectName("zip_status")
+        self.command = text_label(selectable=True)
+        self.command.setObjectName("export_command")
+        self.command.setStyleSheet("color: #505050;")
+
+        row = QHBoxLayout()
+        row.addWidget(text_label("Save the zip as:"))
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(self.choose)
+        writing = QHBoxLayout()
+        writing.addWidget(self.progress, 1)
+        writing.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.findings)
+        layout.addStretch(1)
+        layout.addLayout(row)
+        layout.addWidget(self.path_error)
+        layout.addWidget(self.replace_note)
+        layout.addLayout(writing)
+        layout.addWidget(self.status)
+        layout.addWidget(self.command)
+
+    # ------------------------------------------------------------------ Qt hooks
+    def initializePage(self) -> None:
+        model = self.model
+        rows = "".join(f"<tr><td style='padding-right:12px; vertical-align:top'><b>{html.escape(what)}</b></td>"
+                       f"<td>{html.escape(value)}</td></tr>" for what, value in model.summary())
+        self.summary.setText(f"<table>{rows}</table>")
+        self.findings.setText(finding_html(model.findings()))
+        self.path_edit.blockSignals(True)
+        self.path_edit.setText(str(model.zip_path) if model.zip_path else "")
+        self.path_edit.blockSignals(False)
+        self._path_changed(self.path_edit.text())
+        self.status.clear()
+        self.wizard().setButtonText(QWizard.WizardButton.FinishButton, WRITE_TEXT)
+
+    def isComplete(self) -> bool:
+        return (self.task is None and self.model.error is None and not self.model.blocking()
+                and self.model.report is not None and zip_path_problem(self.path_edit.text()) is None)
+
+    def validatePage(self) -> bool:
+        """Finish: the first click writes the zip; once it is written, Close closes."""
+        if self.done_key == self._key():
+            return True
+        if self.task is None:
+            self.start_writing()
+        return False
+
+    # ------------------------------------------------------------------ path
+    def choose_path(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the project zip as", self.path_edit.text(),
+                                              "Zip files (*.zip)")
+        if path:
+            self.path_edit.setText(path if path.lower().endswith(".zip") else path + ".zip")
+
+    def _path_changed(self, text: str) -> None:
+        problem = zip_path_problem(text)
+        show_error(self.path_error, problem)
+        path = Path(text.strip()).expanduser() if text.strip() else None
+        if problem is None:
+            self.model.zip_path = path
+            self.command.setText("The same zip from the command line:\n"
+                                 + shell_text(self.model.export_command()))
+        self.replace_note.setText(f"{path.name} exists and will be replaced." if problem is None and path.exists()
+                                  and self.done_key != self._key() else "")
+        self.replace_note.setVisible(bool(self.replace_note.text()))
+        self._set_finish_text()
+        self.completeChanged.emit()
+
+    def _key(self):
+        return (self.model.config.to_json(), str(self.model.zip_path), str(self.model.dataset_dir))
+
+    def _set_finish_text(self) -> None:
+        wizard = self.wizard()
+        if wizard is not None:
+            wizard.setButtonText(QWizard.WizardButton.FinishButton,
+                                 CLOSE_TEXT if self.done_key == self._key() else WRITE_TEXT)
+
+    # ------------------------------------------------------------------ writing
+    @property
+    def writing(self) -> bool:
+        return self.task is not None
+
+    def start_writing(self) -> None:
+        model, zip_path = self.model, self.model.zip_path
+        self.done_key = None
+        self.task = Task(lambda progress, cancelled: write_zip(model, zip_path, progress, cancelled), self)
+        self.task.connect(progress=self._progress, finished=self._finished, cancelled=self._cancelled,
+                          failed=self._failed)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.show()
+        self.path_edit.setEnabled(False)
+        self.choose.setEnabled(False)
+        self.status.setStyleSheet("")
+        self.status.setText(f"Writing {zip_path}…")
+        self.task.start(self.pool)
+        self.completeChanged.emit()
+        self.wizard().button(QWizard.WizardButton.BackButton).setEnabled(False)
+
+    def cancel_writing(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.cancel_button.setEnabled(False)
+            self.status.setText("Cancelling…")
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.sender() is self.task:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(1000 * done // max(total, 1))
+
+    def _ended(self) -> None:
+        self.task = None
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.path_edit.setEnabled(True)
+        self.choose.setEnabled(True)
+        self.completeChanged.emit()
+
+    def _finished(self, path) -> None:
+        if self.sender() is not self.task:
+            return
+        self._ended()
+        self.done_key = self._key()
+        size = Path(path).stat().st_size / 2**20
+        self.replace_note.hide()
+        self.status.setStyleSheet(DONE_STYLE)
+        self.status.setText(f"Wrote {path} ({size:.1f} MB). Next: open atlass.ipynb from the zip in Google "
+                            f"Colab and upload the zip there, or run it here with: atlass run {path}")
+        self._set_finish_text()
+        self.written.emit(str(path))
+
+    def _cancelled(self) -> None:
+        if self.sender() is not self.task:
+            return
+        self._ended()
+        self.status.setStyleSheet("")
+        self.status.setText("Cancelled: no zip was written.")
+        self.stopped.emit("cancelled")
+
+    def _failed(self, message: str) -> None:
+        if self.sender() is not self.task:
+            return
+        self._ended()
+        self.status.setStyleSheet(ERROR_STYLE)
+        self.status.setText(f"The zip could not be written: {message}")
+        self.stopped.emit(message)

@@ -1,0 +1,71 @@
+"""Page 5 (iterative processes): the confidence threshold and the most rounds."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QSpinBox, QVBoxLayout
+
+from .plan import WizardModel
+from .widgets import HELP, ConfigPage, show_error, text_label
+
+
+class ThresholdPage(ConfigPage):
+    name = "threshold"
+
+    def __init__(self, model: WizardModel):
+        super().__init__(model, "When to trust a label, when to stop",
+                         "Each round, the networks vote on every unlabelled image left. An image joins "
+                         "the training images with the voted label only when the vote is confident "
+                         "enough; then the networks are trained again, and the next round starts.")
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setObjectName("threshold")
+        self.threshold.setRange(0.0, 1.0)
+        self.threshold.setDecimals(2)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setToolTip(HELP["threshold"])
+        self.threshold.valueChanged.connect(self._changed)
+        self.rounds = QSpinBox()
+        self.rounds.setObjectName("max_rounds")
+        self.rounds.setRange(1, 100)
+        self.rounds.setToolTip(HELP["max_rounds"])
+        self.rounds.valueChanged.connect(self._changed)
+        self.hint = text_label()
+        self.hint.setObjectName("threshold_hint")
+
+        form = QFormLayout()
+        form.addRow("Confidence threshold (0 to 1):", self.threshold)
+        form.addRow("", self.errors["threshold"])
+        form.addRow("", text_label(
+            "Confidence is the share of the vote the winning category gets, weighted by how sure each "
+            "network is: 1.0 only when every network, on every view, agrees with certainty. Higher "
+            "means fewer but surer labels (the paper used 0.8)."))
+        form.addRow("", self.hint)
+        form.addRow("Most rounds:", self.rounds)
+        form.addRow("", self.errors["max_rounds"])
+        form.addRow("", text_label(
+            "The rounds also stop as soon as a round accepts no image or no unlabelled image is left."))
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.other_error)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:
+        for box, value in ((self.threshold, self.model.config.threshold),
+                           (self.rounds, self.model.config.max_rounds)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+        self._hint()
+        self.refresh_errors()
+
+    def _changed(self, _value) -> None:
+        self.apply(threshold=round(self.threshold.value(), 2), max_rounds=self.rounds.value())
+        self._hint()
+
+    def _hint(self) -> None:
+        value = round(self.threshold.value(), 2)
+        if value >= 1.0:
+            hint = "With 1.00 no image can be added: a vote must be above the threshold."
+        elif value < 0.5:
+            hint = "Below 0.5, labels that most of the vote disagrees with can be added."
+        else:
+            hint = ""
+        show_error(self.hint, hint)
