@@ -53,7 +53,7 @@ def finding_html(findings) -> str:
     items = []
     for finding in sorted(findings, key=lambda f: not f.blocking):
         kind = "<b style='color:#b00020'>Problem:</b>" if finding.blocking else "<b>Warning:</b>"
-        items.append(f"<li>{kind} {html.escape(finding.message)}</li>")
+        items.append(f"<li>{kind} {html.escape(finding.message, quote=False)}</li>")
     return f"<ul style='margin-left:-20px'>{''.join(items)}</ul>" if items else ""
 
 

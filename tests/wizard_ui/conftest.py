@@ -1,0 +1,53 @@
+"""Fixtures of the Qt wizard's tests: small generated datasets and wizards that are closed, with
+their background work checked to be over, at the end of each test."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+# tests/ is on sys.path and holds a folder named `wizard`: make the project's package win.
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
+if "wizard" in sys.modules and getattr(sys.modules["wizard"], "__file__", None) is None:
+    for name in [m for m in sys.modules if m == "wizard" or m.startswith("wizard.")]:
+        del sys.modules[name]
+
+from wizard_ui_helpers import make_dataset  # noqa: E402
+
+
+@pytest.fixture
+def labelled_dataset(tmp_path) -> Path:
+    """Two categories, 6 images each, no unlabelled image."""
+    return make_dataset(tmp_path / "labelled only", {"Interphase": 6, "Mitosis": 6}, unlabelled=0)
+
+
+@pytest.fixture
+def mixed_dataset(tmp_path) -> Path:
+    """Three categories of 8 images and 10 unlabelled images (one of them 16-bit grey)."""
+    return make_dataset(tmp_path / "cells", {"G1": 8, "G2": 8, "S": 8}, unlabelled=10)
+
+
+@pytest.fixture
+def make_wizard(qtbot):
+    """make_wizard(dataset, zip_path=None) -> a shown AtlassWizard whose inspection is done."""
+    from wizard.ui.window import AtlassWizard
+
+    made = []
+
+    def make(dataset=None, zip_path=None, inspected=True):
+        wizard = AtlassWizard(dataset, zip_path)
+        qtbot.addWidget(wizard)
+        made.append(wizard)
+        wizard.show()
+        if inspected:
+            page = wizard.page_named("dataset")
+            qtbot.waitUntil(lambda: wizard.model.report is not None and page.task is None, timeout=60000)
+        return wizard
+
+    yield make
+    for wizard in made:
+        wizard.close()
+        assert wizard.pool.activeThreadCount() == 0

@@ -1,0 +1,93 @@
+"""Ways in: `atlass wizard [DATASET]`, `open_wizard(dataset, parent)` for the annotator's Train…
+button, Qt imported only when a window opens, and the guard for the Qt binding's defect."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMainWindow
+
+from atlass_cli.main import build_parser, main
+from wizard.ui import binding
+
+REPO_ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[2])
+
+
+def test_importing_the_cli_and_wizard_ui_does_not_import_qt():
+    check = ("import sys; import wizard.ui, wizard.ui.cli, atlass_cli.main as m; m.build_parser(); "
+             "print('PySide6' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=REPO_ROOT,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_the_wizard_command_is_listed_and_opens_the_window_on_its_arguments(monkeypatch, tmp_path, capsys):
+    assert "wizard" in build_parser().format_help()
+    from wizard.ui import app
+
+    calls = []
+    monkeypatch.setattr(app, "run_wizard", lambda dataset, zip_path: calls.append((dataset, zip_path)) or 0)
+    assert main(["wizard", str(tmp_path / "cells"), "-o", str(tmp_path / "cells.zip")]) == 0
+    assert main(["wizard"]) == 0
+    assert calls == [(tmp_path / "cells", tmp_path / "cells.zip"), (None, None)]
+
+
+def test_without_qt_the_command_says_how_to_install_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "wizard.ui.app", None)       # `from .app import` fails...
+    error = ImportError("No module named 'PySide6'", name="PySide6")
+
+    import builtins
+    real_import = builtins.__import__
+
+    def no_qt(name, *args, **kwargs):
+        if name == "app" or name.startswith("PySide6"):
+            raise error
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_qt)
+    assert main(["wizard"]) == 1
+    assert "pip install 'atlass[gui]'" in capsys.readouterr().err
+
+
+@pytest.mark.gui
+def test_open_wizard_shows_it_over_the_annotator_with_the_dataset_inspected(qtbot, mixed_dataset):
+    from wizard.ui import open_wizard
+
+    parent = QMainWindow()
+    qtbot.addWidget(parent)
+    parent.show()
+    wizard = open_wizard(mixed_dataset, parent)
+    assert wizard.isVisible() and wizard.parent() is parent
+    assert wizard.windowModality() == Qt.WindowModality.WindowModal
+    assert wizard.testAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    page = wizard.page_named("dataset")
+    assert page.path_edit.text() == str(mixed_dataset)
+    qtbot.waitUntil(lambda: wizard.model.report is not None and page.task is None, timeout=60000)
+    assert wizard.model.report.unlabelled == 10
+    with qtbot.waitSignal(wizard.destroyed, timeout=10000):
+        wizard.close()
+
+
+def test_the_binding_guard_adds_references_once_where_the_binding_needs_it(monkeypatch):
+    monkeypatch.setattr(binding, "_protected", False)
+    monkeypatch.setattr(binding, "affected", lambda: False)
+    before = sys.getrefcount(None)
+    assert binding.protect_singletons() is False
+    assert sys.getrefcount(None) - before < 1000                  # nothing added where not needed
+    monkeypatch.setattr(binding, "affected", lambda: True)
+    assert binding.protect_singletons() is True
+    counts = [sys.getrefcount(s) for s in (None, True, False)]
+    assert all(count > binding.EXTRA_REFERENCES // 2 for count in counts)
+    assert binding.protect_singletons() is True                   # once only
+    assert sys.getrefcount(None) - counts[0] < 1000
+
+
+@pytest.mark.gui
+def test_the_annotators_train_button_finds_this_wizard():
+    from annotator.ui import train_launcher
+    from wizard.ui import open_wizard
+
+    assert train_launcher.find_wizard() is open_wizard

@@ -1,0 +1,214 @@
+"""The wizard's pages, driven like a user would (offscreen): what each shows, which processes can
+be chosen, the page sequence per process, errors next to their fields with Next disabled."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QLabel, QWizard
+from wizard_ui_helpers import click, click_next, make_dataset, next_enabled
+
+from atlass_runtime import PROCESSES
+
+pytestmark = pytest.mark.gui
+
+PAGES = {
+    "ND": ["dataset", "process", "networks", "training", "summary"],
+    "DD": ["dataset", "process", "transforms", "networks", "training", "summary"],
+    "IDD": ["dataset", "process", "transforms", "networks", "threshold", "training", "summary"],
+    "MD": ["dataset", "process", "networks", "training", "summary"],
+    "IMD": ["dataset", "process", "networks", "threshold", "training", "summary"],
+    "MDD": ["dataset", "process", "transforms", "networks", "training", "summary"],
+    "IMDD": ["dataset", "process", "transforms", "networks", "threshold", "training", "summary"],
+}
+
+
+def error_text(page, field: str) -> str | None:
+    label = page.findChild(QLabel, f"error_{field}")
+    return label.text() if label.isVisible() else None
+
+
+def test_the_dataset_page_shows_categories_counts_and_unlabelled_images(make_wizard, mixed_dataset):
+    wizard = make_wizard(mixed_dataset)
+    page = wizard.page_named("dataset")
+    assert page.path_edit.text() == str(mixed_dataset)
+    rows = [(page.table.item(r, 0).text(), page.table.item(r, 1).text()) for r in range(page.table.rowCount())]
+    assert rows == [("G1", "8"), ("G2", "8"), ("S", "8"), ("unlabelled (not sorted)", "10")]
+    assert "10 unlabelled images" in page.unlabelled_label.text()
+    assert "fewer than 20 labelled images" in page.findings_label.text()          # a warning...
+    assert "mixed" not in page.findings_label.text() or "grey" in page.findings_label.text()
+    assert next_enabled(wizard)                                                    # ...that does not block
+
+
+def test_a_dataset_the_notebook_would_stop_on_keeps_next_disabled(make_wizard, tmp_path):
+    dataset = make_dataset(tmp_path / "broken", {"A": 5, "B": 5}, unlabelled=2)
+    (dataset / "Empty").mkdir()
+    wizard = make_wizard(dataset)
+    page = wizard.page_named("dataset")
+    assert "Problem:" in page.findings_label.text() and "'Empty'" in page.findings_label.text()
+    assert not next_enabled(wizard)
+
+
+def test_typing_another_folder_inspects_it_and_a_missing_folder_is_an_error(make_wizard, qtbot, tmp_path,
+                                                                           labelled_dataset, mixed_dataset):
+    wizard = make_wizard(mixed_dataset)
+    page = wizard.page_named("dataset")
+    page.path_edit.setText(str(tmp_path / "nowhere"))
+    page.inspect()
+    assert "is not a folder" in error_text(page, "dataset")
+    assert not next_enabled(wizard) and wizard.model.report is None
+    page.path_edit.setText(str(labelled_dataset))
+    with qtbot.waitSignal(page.inspected, timeout=60000):
+        page.inspect()
+    assert error_text(page, "dataset") is None
+    assert wizard.model.dataset_dir == labelled_dataset and not wizard.model.has_unlabelled
+    assert "No unlabelled images" in page.unlabelled_label.text()
+    assert next_enabled(wizard)
+
+
+def test_with_a_fully_labelled_dataset_only_nd_can_be_chosen(make_wizard, qtbot, labelled_dataset):
+    wizard = make_wizard(labelled_dataset)
+    click_next(qtbot, wizard)
+    page = wizard.page_named("process")
+    enabled = [code for code, button in page.buttons.items() if button.isEnabled()]
+    assert enabled == ["ND"]
+    assert page.buttons["ND"].isChecked() and wizard.model.config.process == "ND"
+    assert page.note.isVisible() and "no unlabelled images" in page.note.text()
+    click(qtbot, page.buttons["ND"])
+    qtbot.mouseClick(page.buttons["IMDD"], Qt.MouseButton.LeftButton, pos=QPoint(20, 8))   # disabled: no effect
+    assert wizard.model.config.process == "ND"
+
+
+def test_with_unlabelled_images_all_seven_can_be_chosen(make_wizard, qtbot, mixed_dataset):
+    wizard = make_wizard(mixed_dataset)
+    click_next(qtbot, wizard)
+    page = wizard.page_named("process")
+    assert [code for code, button in page.buttons.items() if button.isEnabled()] == list(PROCESSES)
+    assert not page.note.isVisible()
+    for code in PROCESSES:
+        click(qtbot, page.buttons[code])
+        assert wizard.model.config.process == code
+
+
+@pytest.mark.parametrize("process", list(PROCESSES))
+def test_the_pages_follow_the_process(make_wizard, qtbot, mixed_dataset, process):
+    wizard = make_wizard(mixed_dataset)
+    seen = [wizard.current_name()]
+    click_next(qtbot, wizard)
+    click(qtbot, wizard.page_named("process").buttons[process])
+    while wizard.current_name() != "summary":
+        seen.append(wizard.current_name())
+        click_next(qtbot, wizard)
+    seen.append("summary")
+    assert seen == PAGES[process]
+    finish = wizard.button(QWizard.WizardButton.FinishButton)
+    assert finish.isVisible() and finish.text() == "Write zip"
+
+
+def go_to(wizard, qtbot, process: str, page_name: str):
+    click_next(qtbot, wizard)
+    click(qtbot, wizard.page_named("process").buttons[process])
+    while wizard.current_name() != page_name:
+        click_next(qtbot, wizard)
+    return wizard.page_named(page_name)
+
+
+def test_transforms_have_previews_and_no_transform_is_refused_next_to_the_list(make_wizard, qtbot, mixed_dataset):
+    wizard = make_wizard(mixed_dataset)
+    page = go_to(wizard, qtbot, "IMDD", "transforms")
+    qtbot.waitUntil(lambda: page.task is None and page.shown_key is not None, timeout=60000)
+    checked = [name for name, box in page.boxes.items() if box.isChecked()]
+    assert checked == ["H Flip", "V Flip", "H+V Flip", "Blurring", "Gamma"]       # the paper's five
+    assert len(page.boxes) == 10
+    assert all(not label.pixmap().isNull() for label in page.previews.values())
+    assert page.shown_key[0].parent.name == "unlabelled"
+    first = page.shown_key
+    page.next_image()
+    qtbot.waitUntil(lambda: page.task is None, timeout=60000)
+    assert page.shown_key != first
+    for box in page.boxes.values():
+        box.setChecked(False)
+    assert "at least one transform" in error_text(page, "transforms")
+    assert not next_enabled(wizard)
+    page.boxes["Median Blur"].setChecked(True)
+    assert error_text(page, "transforms") is None and next_enabled(wizard)
+    assert wizard.model.config.transforms == ["Median Blur"]
+
+
+def test_back_forgets_a_refused_choice(make_wizard, qtbot, mixed_dataset):
+    wizard = make_wizard(mixed_dataset)
+    page = go_to(wizard, qtbot, "MD", "networks")
+    for button in page.several.buttons.values():
+        button.setChecked(False)
+    assert error_text(page, "networks") == "choose at least one network"
+    assert not next_enabled(wizard)
+    click(qtbot, wizard.button(QWizard.WizardButton.BackButton))
+    click_next(qtbot, wizard)
+    assert wizard.current_name() == "networks" and error_text(page, "networks") is None
+    # the last choice that was accepted (unticking one by one, DenseNet121 was the last one left)
+    assert [n for n, b in page.several.buttons.items() if b.isChecked()] == ["DenseNet121"]
+    assert next_enabled(wizard) and wizard.model.config.networks == ["DenseNet121"]
+
+
+def test_a_single_model_process_takes_exactly_one_network(make_wizard, qtbot, mixed_dataset):
+    wizard = make_wizard(mixed_dataset)
+    page = go_to(wizard, qtbot, "IDD", "networks")
+    assert page.one.isVisible() and not page.several.isVisible()
+    assert [n for n, b in page.one.buttons.items() if b.isChecked()] == ["ResNet50"]
+    click(qtbot, page.one.buttons["DenseNet121"])
+    assert [n for n, b in page.one.buttons.items() if b.isChecked()] == ["DenseNet121"]
+    assert wizard.model.config.networks == ["DenseNet121"]
+    assert "exactly one network" in page.subTitle()
+
+
+def test_several_networks_for_nd_with_the_default_of_atlass_export(make_wizard, qtbot, labelled_dataset):
+    wizard = make_wizard(labelled_dataset)
+    page = go_to(wizard, qtbot, "ND", "networks")
+    assert page.several.isVisible() and not page.one.isVisible()
+    default = list(PROCESSES["ND"].default_networks)
+    assert [n for n, b in page.several.buttons.items() if b.isChecked()] == default
+    click(qtbot, page.several.buttons["ResNet18"])
+    assert wizard.model.config.networks == ["ResNet18"] + default
+
+
+def test_threshold_and_rounds_for_iterative_processes(make_wizard, qtbot, mixed_dataset):
+    wizard = make_wizard(mixed_dataset)
+    page = go_to(wizard, qtbot, "IMD", "threshold")
+    assert page.threshold.value() == pytest.approx(0.8) and page.rounds.value() == 5
+    page.threshold.setValue(0.95)
+    page.rounds.setValue(2)
+    assert (wizard.model.config.threshold, wizard.model.config.max_rounds) == (0.95, 2)
+    page.threshold.setValue(1.0)
+    assert "no image can be added" in page.hint.text() and next_enabled(wizard)
+
+
+def test_the_training_page_is_collapsed_and_refuses_splits_that_leave_no_training_images(
+        make_wizard, qtbot, mixed_dataset):
+    wizard = make_wizard(mixed_dataset)
+    page = go_to(wizard, qtbot, "MD", "training")
+    assert not page.advanced.isVisible() and "2 epochs" in page.current.text()
+    click(qtbot, page.toggle)
+    assert page.advanced.isVisible()
+    page.fields["valid_fraction"].setValue(50)
+    page.fields["test_fraction"].setValue(45)
+    assert "at least 5%" in error_text(page, "test_fraction")
+    assert error_text(page, "valid_fraction") is None
+    assert not next_enabled(wizard)
+    page.fields["test_fraction"].setValue(30)
+    assert error_text(page, "test_fraction") is None and next_enabled(wizard)
+    assert (wizard.model.config.valid_fraction, wizard.model.config.test_fraction) == (0.5, 0.3)
+    page.fields["epochs_frozen"].setValue(0)
+    page.fields["epochs_unfrozen"].setValue(0)
+    assert "at least one epoch" in error_text(page, "epochs_unfrozen") and not next_enabled(wizard)
+
+
+def test_the_summary_page_says_what_will_run_and_what_it_costs(make_wizard, qtbot, mixed_dataset, tmp_path):
+    wizard = make_wizard(mixed_dataset, tmp_path / "out" / "cells.zip")
+    page = go_to(wizard, qtbot, "MDD", "summary")
+    text = page.summary.text()
+    assert "Model and data distillation (MDD)" in text
+    assert "ResNet34, ResNet50, ResNet101, DenseNet121" in text
+    assert "8 networks in all" in text and "10 epochs" in text
+    assert page.path_edit.text() == str(tmp_path / "out" / "cells.zip")
+    assert "--process MDD" in page.command.text()
+    page.path_edit.setText(str(tmp_path / "cells.tar"))
+    assert page.path_error.isVisible() and not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
