@@ -212,3 +212,17 @@ def test_the_summary_page_says_what_will_run_and_what_it_costs(make_wizard, qtbo
     assert "--process MDD" in page.command.text()
     page.path_edit.setText(str(tmp_path / "cells.tar"))
     assert page.path_error.isVisible() and not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+
+
+def test_settings_that_leave_a_category_too_small_to_split_block_the_zip(make_wizard, qtbot, tmp_path):
+    dataset = make_dataset(tmp_path / "small", {"A": 8, "B": 4}, unlabelled=2)
+    wizard = make_wizard(dataset)
+    assert next_enabled(wizard)                       # fine with the default split...
+    page = go_to(wizard, qtbot, "MD", "training")
+    click(qtbot, page.toggle)
+    page.fields["valid_fraction"].setValue(40)
+    page.fields["test_fraction"].setValue(40)
+    click_next(qtbot, wizard)
+    summary = wizard.page_named("summary")
+    assert "Problem:" in summary.findings.text() and "'B' (4)" in summary.findings.text()
+    assert not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()

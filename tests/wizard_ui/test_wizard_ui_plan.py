@@ -93,9 +93,17 @@ def test_a_dataset_without_unlabelled_images_switches_the_process_to_nd(labelled
     model.set_report(inspect_dataset(labelled_dataset))
     assert model.config.process == "ND" and not model.has_unlabelled
     assert model.zip_path == labelled_dataset.resolve().parent / "labelled only.zip"
-    model = WizardModel(mixed_dataset)
+    model.set_dataset(mixed_dataset)                # the default zip path follows the dataset
+    assert model.report is None and model.zip_path is None
     model.set_report(inspect_dataset(mixed_dataset))
-    assert model.config.process == "IMDD" and model.has_unlabelled
+    assert model.zip_path == mixed_dataset.resolve().parent / "cells.zip"
+    assert model.config.process == "ND"             # kept: the user can change it now
+    assert model.has_unlabelled
+    model = WizardModel(mixed_dataset, zip_path=mixed_dataset.parent / "chosen.zip")
+    model.set_report(inspect_dataset(mixed_dataset))
+    assert model.config.process == "IMDD" and model.zip_path == mixed_dataset.parent / "chosen.zip"
+    model.set_dataset(labelled_dataset)             # a path the user chose stays
+    assert model.zip_path == mixed_dataset.parent / "chosen.zip"
 
 
 def test_preview_candidates_start_with_unlabelled_images_then_one_per_category(mixed_dataset):

@@ -52,7 +52,7 @@ class DatasetPage(ConfigPage):
         self.progress.hide()
         self.status = text_label()
         self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["Category", "Labelled images"])
+        self.table.setHorizontalHeaderLabels(["Category", "Images"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -204,7 +204,7 @@ class DatasetPage(ConfigPage):
             self.unlabelled_label.setText(
                 f"<b>{report.unlabelled} unlabelled images</b>: all seven processes can learn from them.")
         else:
-            self.unlabelled_label.setText(f"<b>No unlabelled images.</b> {html.escape(NO_UNLABELLED)}")
+            self.unlabelled_label.setText(f"<b>No unlabelled images</b>: {html.escape(NO_UNLABELLED)}")
         listing = finding_html(report.findings)
         if report.blocking:
             listing += "<p>Fix the problems above in the dataset folder, then choose it again.</p>"

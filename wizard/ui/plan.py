@@ -36,9 +36,9 @@ PAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "summary": (),
 }
 
-NO_UNLABELLED = ("This dataset has no unlabelled images, so only No distillation can be chosen: the "
-                 "other six processes learn from unlabelled images. To use them, put images in the "
-                 f"dataset's {UNLABELLED}/ folder (in the annotator: leave some images unsorted).")
+NO_UNLABELLED = ("only No distillation can be chosen: the other six processes learn from unlabelled "
+                 f"images. To use them, put images in the dataset's {UNLABELLED}/ folder (in the "
+                 "annotator: leave some images unsorted).")
 
 
 def pages_for(process: str) -> list[str]:
@@ -221,8 +221,12 @@ class WizardModel:
 
     # --------------------------------------------------------------- dataset
     def set_dataset(self, path: str | Path | None) -> None:
+        """Another dataset (its report comes later); a zip path that was only the old dataset's
+        default follows the new dataset."""
         path = Path(path).expanduser() if path else None
         if path != self.dataset_dir:
+            if self.dataset_dir is not None and self.zip_path == default_zip_path(self.dataset_dir):
+                self.zip_path = None
             self.dataset_dir, self.report = path, None
 
     def set_report(self, report) -> None:

@@ -49,7 +49,7 @@ class ProcessPage(ConfigPage):
         for choice in self.model.processes():
             self.buttons[choice.code].setEnabled(choice.available)
             self.explanations[choice.code].setEnabled(choice.available)
-        self.note.setText(NO_UNLABELLED)
+        self.note.setText("This dataset has no unlabelled images, so " + NO_UNLABELLED)
         self.note.setVisible(self.model.report is not None and not self.model.has_unlabelled)
         button = self.buttons[self.model.config.process]
         button.blockSignals(True)

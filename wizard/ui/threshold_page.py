@@ -1,10 +1,36 @@
 """Page 5 (iterative processes): the confidence threshold and the most rounds."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from .plan import WizardModel
 from .widgets import HELP, ConfigPage, show_error, text_label
+
+
+FIELD_WIDTH = 110
+LABEL_WIDTH = 220
+
+
+def _row(text: str, field) -> QHBoxLayout:
+    label = QLabel(text)
+    label.setFixedWidth(LABEL_WIDTH)
+    field.setFixedWidth(FIELD_WIDTH)
+    row = QHBoxLayout()
+    row.addWidget(label)
+    row.addWidget(field)
+    row.addStretch(1)
+    return row
+
+
+def _column(*widgets) -> QWidget:
+    """Lines under a field, aligned with it."""
+    holder = QWidget()
+    column = QVBoxLayout(holder)
+    column.setContentsMargins(LABEL_WIDTH + 6, 0, 0, 12)
+    column.setSpacing(4)
+    for widget in widgets:
+        column.addWidget(widget)
+    return holder
 
 
 class ThresholdPage(ConfigPage):
@@ -29,21 +55,17 @@ class ThresholdPage(ConfigPage):
         self.rounds.valueChanged.connect(self._changed)
         self.hint = text_label()
         self.hint.setObjectName("threshold_hint")
+        self.hint.setStyleSheet("color: #8a5a00;")
 
-        form = QFormLayout()
-        form.addRow("Confidence threshold (0 to 1):", self.threshold)
-        form.addRow("", self.errors["threshold"])
-        form.addRow("", text_label(
+        layout = QVBoxLayout(self)
+        layout.addLayout(_row("Confidence threshold (0 to 1):", self.threshold))
+        layout.addWidget(_column(self.errors["threshold"], self.hint, text_label(
             "Confidence is the share of the vote the winning category gets, weighted by how sure each "
             "network is: 1.0 only when every network, on every view, agrees with certainty. Higher "
-            "means fewer but surer labels (the paper used 0.8)."))
-        form.addRow("", self.hint)
-        form.addRow("Most rounds:", self.rounds)
-        form.addRow("", self.errors["max_rounds"])
-        form.addRow("", text_label(
-            "The rounds also stop as soon as a round accepts no image or no unlabelled image is left."))
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
+            "means fewer but surer labels (the paper used 0.8).")))
+        layout.addLayout(_row("Most rounds:", self.rounds))
+        layout.addWidget(_column(self.errors["max_rounds"], text_label(
+            "The rounds also stop as soon as a round accepts no image or no unlabelled image is left.")))
         layout.addWidget(self.other_error)
         layout.addStretch(1)
 

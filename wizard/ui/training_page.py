@@ -21,6 +21,7 @@ def _spin(name: str, low: int, high: int, step: int = 1, suffix: str = "") -> QS
     box.setSingleStep(step)
     box.setSuffix(suffix)
     box.setToolTip(HELP[name])
+    box.setMinimumWidth(110)
     return box
 
 
@@ -73,7 +74,11 @@ class TrainingPage(ConfigPage):
         }
         self.advanced = QWidget()
         self.advanced.setObjectName("advanced")
-        form = QFormLayout(self.advanced)
+        column = QVBoxLayout(self.advanced)
+        column.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        column.addLayout(form)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         for name, widget in self.fields.items():
             form.addRow(labels[name], widget)
             form.addRow("", self.errors[name])
@@ -83,9 +88,9 @@ class TrainingPage(ConfigPage):
                 widget.toggled.connect(self._changed)
             else:
                 widget.currentIndexChanged.connect(self._changed)
-        form.addRow("", text_label("Validation and test images are taken from each category's labelled "
-                                   "images; the rest is for training. Test images are never used to "
-                                   "train or to choose anything, only to report the final figures."))
+        column.addWidget(text_label("Validation and test images are taken from each category's labelled "
+                                    "images; the rest is for training. Test images are never used to "
+                                    "train or to choose anything, only to report the final figures."))
         self.advanced.hide()
 
         layout = QVBoxLayout(self)

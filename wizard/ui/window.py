@@ -47,7 +47,7 @@ class AtlassWizard(QWizard):
         self.setStartId(PAGE_ID["dataset"])
         self.written_zip: Path | None = None
         self.pages["summary"].written.connect(self._written)
-        self.resize(900, 720)
+        self.resize(1000, 760)
 
     def page_named(self, name: str):
         return self.pages[name]
