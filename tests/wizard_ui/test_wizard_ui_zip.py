@@ -213,3 +213,22 @@ def test_a_cancelled_zip_keeps_an_older_zip_of_the_same_name(make_wizard, qtbot,
         click(qtbot, page.cancel_button)
     assert older.read_bytes() == b"an older project"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cells", "cells.zip"]
+
+
+def test_after_writing_close_closes_and_a_changed_setting_asks_to_write_again(make_wizard, qtbot, mixed_dataset,
+                                                                             tmp_path):
+    wizard = make_wizard(mixed_dataset)
+    walk(wizard, qtbot, "IMD", {})
+    write(wizard, qtbot, tmp_path / "out" / "cells.zip")
+    finish = wizard.button(QWizard.WizardButton.FinishButton)
+    click(qtbot, wizard.button(QWizard.WizardButton.BackButton))
+    click_next(qtbot, wizard)
+    assert finish.text() == "Close" and "Wrote" in wizard.page_named("summary").status.text()
+    click(qtbot, wizard.button(QWizard.WizardButton.BackButton))
+    wizard.page_named("training").fields["seed"].setValue(3)
+    click_next(qtbot, wizard)
+    assert finish.text() == "Write zip" and wizard.page_named("summary").status.text() == ""
+    write(wizard, qtbot, tmp_path / "out" / "cells.zip")
+    assert json.loads(zip_texts(tmp_path / "out" / "cells.zip")["config.json"])["seed"] == 3
+    click(qtbot, finish)
+    assert not wizard.isVisible() and wizard.result() == QWizard.DialogCode.Accepted

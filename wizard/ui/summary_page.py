@@ -19,11 +19,15 @@ CLOSE_TEXT = "Close"
 DONE_STYLE = "color: #1b5e20;"
 
 
-def write_zip(model: WizardModel, zip_path: Path, progress, cancelled) -> Path:
-    """The zip of the model's dataset and config, as `atlass export` writes it (the files the
-    inspection could not read are left out, as export does)."""
-    return build_zip(model.dataset_dir, model.config, zip_path, progress=progress, cancel=cancelled,
-                     exclude=[path for path, _ in model.report.unreadable])
+def zip_job(model: WizardModel):
+    """The work of writing the zip, with everything it needs taken from the model now (on the UI
+    thread): the files the inspection could not read are left out, as `atlass export` does."""
+    dataset, config, zip_path = model.dataset_dir, model.config, model.zip_path
+    exclude = [path for path, _ in model.report.unreadable]
+
+    def work(progress, cancelled) -> Path:
+        return build_zip(dataset, config, zip_path, progress=progress, cancel=cancelled, exclude=exclude)
+    return work
 
 
 class SummaryPage(ConfigPage):
@@ -90,9 +94,9 @@ class SummaryPage(ConfigPage):
         self.path_edit.blockSignals(True)
         self.path_edit.setText(str(model.zip_path) if model.zip_path else "")
         self.path_edit.blockSignals(False)
+        if self.done_key != self._key():        # a zip written with these very settings stays said
+            self.status.clear()
         self._path_changed(self.path_edit.text())
-        self.status.clear()
-        self.wizard().setButtonText(QWizard.WizardButton.FinishButton, WRITE_TEXT)
 
     def isComplete(self) -> bool:
         return (self.task is None and self.model.error is None and not self.model.blocking()
@@ -142,9 +146,9 @@ class SummaryPage(ConfigPage):
         return self.task is not None
 
     def start_writing(self) -> None:
-        model, zip_path = self.model, self.model.zip_path
+        zip_path = self.model.zip_path
         self.done_key = None
-        self.task = Task(lambda progress, cancelled: write_zip(model, zip_path, progress, cancelled), self)
+        self.task = Task(zip_job(self.model), self)
         self.task.connect(progress=self._progress, finished=self._finished, cancelled=self._cancelled,
                           failed=self._failed)
         self.progress.setRange(0, 0)
