@@ -2,6 +2,10 @@
 be chosen, the page sequence per process, errors next to their fields with Next disabled."""
 from __future__ import annotations
 
+import sys
+import threading
+import types
+
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLabel, QWizard
@@ -226,3 +230,34 @@ def test_settings_that_leave_a_category_too_small_to_split_block_the_zip(make_wi
     summary = wizard.page_named("summary")
     assert "Problem:" in summary.findings.text() and "'B' (4)" in summary.findings.text()
     assert not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+
+
+def test_a_timm_name_is_checked_once_timm_is_loaded_in_the_background(make_wizard, qtbot, mixed_dataset,
+                                                                     monkeypatch, request):
+    from wizard.ui import networks_page
+
+    original = sys.modules.pop("timm", None)
+    request.addfinalizer(lambda: sys.modules.__setitem__("timm", original) if original is not None
+                         else sys.modules.pop("timm", None))
+    fake = types.ModuleType("timm")
+    fake.is_model = lambda name: name == "efficientnet_b0"
+    release = threading.Event()
+
+    def load(progress, cancelled):                  # stands for the slow `import timm`
+        release.wait(60)
+        sys.modules["timm"] = fake
+
+    monkeypatch.setattr(networks_page, "load_timm", load)
+    wizard = make_wizard(mixed_dataset)
+    page = go_to(wizard, qtbot, "MD", "networks")
+    page.several.other_edit.setText("efficientnet_b0")
+    page.several.other_edit.editingFinished.emit()
+    assert page.several.buttons["Other"].isChecked()
+    assert page.checking.isVisible() and not next_enabled(wizard)      # waiting for timm, UI alive
+    release.set()
+    qtbot.waitUntil(lambda: page.task is None, timeout=60000)
+    assert wizard.model.config.networks == list(PROCESSES["MD"].default_networks) + ["efficientnet_b0"]
+    assert next_enabled(wizard) and not page.checking.isVisible()
+    page.several.other_edit.setText("no_such_net")
+    page.several.other_edit.editingFinished.emit()
+    assert "unknown network 'no_such_net'" in error_text(page, "networks") and not next_enabled(wizard)

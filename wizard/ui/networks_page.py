@@ -2,16 +2,30 @@
 preselected), exactly one for the single-model processes (DD, IDD); any timm model name too."""
 from __future__ import annotations
 
+import importlib
+import sys
+
+from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import (QAbstractButton, QButtonGroup, QCheckBox, QGridLayout, QHBoxLayout,
                                QLineEdit, QRadioButton, QVBoxLayout, QWidget)
 
 from atlass_runtime.networks import NETWORKS
 
 from .plan import WizardModel
+from .tasks import Task
 from .widgets import HELP, ConfigPage, text_label
 
 ROWS = 5
 OTHER = "Other"
+BUILT_IN = {name.lower() for name in NETWORKS}
+
+
+def load_timm(_progress, _cancelled) -> None:
+    """Import timm (it imports torch: seconds), so that checking a typed name does not freeze."""
+    try:
+        importlib.import_module("timm")
+    except ImportError:
+        pass          # without timm, names are checked when training starts
 
 
 class _Choice(QWidget):
@@ -80,8 +94,12 @@ class _Choice(QWidget):
 class NetworksPage(ConfigPage):
     name = "networks"
 
-    def __init__(self, model: WizardModel):
+    def __init__(self, model: WizardModel, pool: QThreadPool):
         super().__init__(model, "Networks", "")
+        self.pool = pool
+        self.task: Task | None = None
+        self.checking = text_label("Loading timm to check the name…")
+        self.checking.hide()
         self.explanation = text_label()
         self.several = _Choice(True, self._changed)
         self.one = _Choice(False, self._changed)
@@ -89,6 +107,7 @@ class NetworksPage(ConfigPage):
         layout.addWidget(self.explanation)
         layout.addWidget(self.several)
         layout.addWidget(self.one)
+        layout.addWidget(self.checking)
         layout.addWidget(self.errors["networks"])
         layout.addWidget(self.other_error)
         layout.addStretch(1)
@@ -115,5 +134,25 @@ class NetworksPage(ConfigPage):
                          "Deeper networks are slower to train.")
         self.refresh_errors()
 
+    def isComplete(self) -> bool:
+        return super().isComplete() and self.task is None
+
     def _changed(self) -> None:
-        self.apply(networks=self.choice.names())
+        names = self.choice.names()
+        typed = [n for n in names if n.lower() not in BUILT_IN]
+        if typed and "timm" not in sys.modules:         # load timm off the UI thread, then check
+            if self.task is None:
+                self.task = Task(load_timm, self)
+                self.task.connect(finished=self._timm_loaded)
+                self.task.start(self.pool)
+                self.checking.show()
+                self.completeChanged.emit()
+            return
+        self.apply(networks=names)
+
+    def _timm_loaded(self, _result) -> None:
+        if self.sender() is not self.task:
+            return
+        self.task = None
+        self.checking.hide()
+        self._changed()

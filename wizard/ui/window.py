@@ -37,7 +37,7 @@ class AtlassWizard(QWizard):
             "dataset": DatasetPage(self.model, self.pool),
             "process": ProcessPage(self.model),
             "transforms": TransformsPage(self.model, self.pool),
-            "networks": NetworksPage(self.model),
+            "networks": NetworksPage(self.model, self.pool),
             "threshold": ThresholdPage(self.model),
             "training": TrainingPage(self.model),
             "summary": SummaryPage(self.model, self.pool),
