@@ -1,14 +1,13 @@
-"""Ways in: `atlass wizard [DATASET]`, `open_wizard(dataset, parent)` for the annotator's Train…
-button, Qt imported only when a window opens, and the guard for the Qt binding's defect."""
+"""Ways in without a window: `atlass wizard [DATASET]` (Qt imported only when a window opens) and
+the guard for the Qt binding's defect. Opening the window: test_wizard_ui_open.py."""
 from __future__ import annotations
 
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMainWindow
 
 from atlass_cli.main import build_parser, main
 from wizard.ui import binding
@@ -27,10 +26,10 @@ def test_importing_the_cli_wizard_ui_and_its_plan_does_not_import_qt():
 
 def test_the_wizard_command_is_listed_and_opens_the_window_on_its_arguments(monkeypatch, tmp_path, capsys):
     assert "wizard" in build_parser().format_help()
-    from wizard.ui import app
-
     calls = []
-    monkeypatch.setattr(app, "run_wizard", lambda dataset, zip_path: calls.append((dataset, zip_path)) or 0)
+    app = types.ModuleType("wizard.ui.app")                 # the window, replaced (no Qt needed)
+    app.run_wizard = lambda dataset, zip_path: calls.append((dataset, zip_path)) or 0
+    monkeypatch.setitem(sys.modules, "wizard.ui.app", app)
     assert main(["wizard", str(tmp_path / "cells"), "-o", str(tmp_path / "cells.zip")]) == 0
     assert main(["wizard"]) == 0
     assert calls == [(tmp_path / "cells", tmp_path / "cells.zip"), (None, None)]
@@ -41,25 +40,6 @@ def test_without_qt_the_command_says_how_to_install_it(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "PySide6.QtWidgets", None)          # ...without Qt
     assert main(["wizard"]) == 1
     assert "pip install 'atlass[gui]'" in capsys.readouterr().err
-
-
-@pytest.mark.gui
-def test_open_wizard_shows_it_over_the_annotator_with_the_dataset_inspected(qtbot, mixed_dataset):
-    from wizard.ui import open_wizard
-
-    parent = QMainWindow()
-    qtbot.addWidget(parent)
-    parent.show()
-    wizard = open_wizard(mixed_dataset, parent)
-    assert wizard.isVisible() and wizard.parent() is parent
-    assert wizard.windowModality() == Qt.WindowModality.WindowModal
-    assert wizard.testAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    page = wizard.page_named("dataset")
-    assert page.path_edit.text() == str(mixed_dataset)
-    qtbot.waitUntil(lambda: wizard.model.report is not None and page.task is None, timeout=60000)
-    assert wizard.model.report.unlabelled == 10
-    with qtbot.waitSignal(wizard.destroyed, timeout=10000):
-        wizard.close()
 
 
 def test_the_binding_guard_adds_references_once_where_the_binding_needs_it(monkeypatch):
@@ -74,11 +54,3 @@ def test_the_binding_guard_adds_references_once_where_the_binding_needs_it(monke
     assert all(count > binding.EXTRA_REFERENCES // 2 for count in counts)
     assert binding.protect_singletons() is True                   # once only
     assert sys.getrefcount(None) - counts[0] < 1000
-
-
-@pytest.mark.gui
-def test_the_annotators_train_button_finds_this_wizard():
-    from annotator.ui import train_launcher
-    from wizard.ui import open_wizard
-
-    assert train_launcher.find_wizard() is open_wizard

@@ -7,6 +7,9 @@ import threading
 import types
 
 import pytest
+
+pytest.importorskip("PySide6")
+
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLabel, QWizard
 from wizard_ui_helpers import click, click_next, make_dataset, next_enabled

@@ -8,6 +8,9 @@ import threading
 import time
 
 import pytest
+
+pytest.importorskip("PySide6")
+
 from PySide6.QtWidgets import QWizard
 from wizard_ui_helpers import click, click_next, zip_names, zip_texts
 

@@ -1,4 +1,5 @@
-"""Helpers of the Qt wizard's tests (a module of its own: several test folders have a conftest)."""
+"""Helpers of the Qt wizard's tests (a module of its own: several test folders have a conftest).
+Qt is imported inside the helpers that need it, so the Qt-free tests run without it."""
 from __future__ import annotations
 
 import zipfile
@@ -6,8 +7,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QWizard
 
 
 def write_image(path: Path, image: np.ndarray) -> Path:
@@ -39,23 +38,25 @@ def make_dataset(root: Path, counts: dict[str, int], unlabelled: int) -> Path:
     return root
 
 
-def button(wizard: QWizard, which: QWizard.WizardButton):
-    return wizard.button(which)
-
-
 def click(qtbot, widget) -> None:
     """A left click on the middle of the button's label (a check box or radio button stretched
     wider than its label does not react to clicks beyond it)."""
+    from PySide6.QtCore import QPoint, Qt
+
     assert widget.isEnabled(), f"{widget.text()!r} is disabled"
     x = min(widget.sizeHint().width(), widget.width()) // 2
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=QPoint(x, widget.height() // 2))
 
 
-def click_next(qtbot, wizard: QWizard) -> None:
+def click_next(qtbot, wizard) -> None:
+    from PySide6.QtWidgets import QWizard
+
     click(qtbot, wizard.button(QWizard.WizardButton.NextButton))
 
 
-def next_enabled(wizard: QWizard) -> bool:
+def next_enabled(wizard) -> bool:
+    from PySide6.QtWidgets import QWizard
+
     return wizard.button(QWizard.WizardButton.NextButton).isEnabled()
 
 
