@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -77,6 +78,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--restart", action="store_true", help="discard the runs already in the CSV")
     parser.add_argument("--table-only", action="store_true", help="only rewrite the table from the CSV")
     parser.add_argument("--keep-runs", action="store_true", help="keep each run's output folder")
+    parser.add_argument("--no-model-reuse", dest="reuse_models", action="store_false",
+                        help="train every model, even one an earlier process of the draw trained identically")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--verbose", action="store_true", help="print the workflow's own log lines")
     args = parser.parse_args(argv)
@@ -189,16 +192,21 @@ def run_all(args, settings: Settings, plan: Plan, done: set) -> None:
             print("    " + line, flush=True)
 
     tests: dict[str, HeldOutTest] = {}
-    started, finished = time.perf_counter(), 0
+    started, finished, previous_draw = time.perf_counter(), 0, None
     for number, (source, k, seed, process) in enumerate(todo, start=1):
         if source.name not in tests:
             tests[source.name] = HeldOutTest(source, settings.image_size)
         draw_dir = args.work / "runs" / source.name / f"k{k}-seed{seed}"
+        if previous_draw not in (None, draw_dir) and not args.keep_runs:
+            shutil.rmtree(previous_draw, ignore_errors=True)   # its links and cached models
+        previous_draw = draw_dir
         sample = draw_sample(source, k, seed, settings.max_unlabelled)
         truth = write_organised(sample, draw_dir / "dataset")
         log(f"=== {source.name} k={k} seed={seed} {process}")
         row = run_process(settings, source, sample, truth, process, draw_dir / "dataset",
-                          draw_dir / process, tests[source.name], log, keep_output=args.keep_runs)
+                          draw_dir / process, tests[source.name], log,
+                          model_cache=draw_dir / "model-cache" if args.reuse_models else None,
+                          keep_output=args.keep_runs)
         append_row(args.output / CSV_NAME, row)
         done.add(run_key(row))
         finished += 1
@@ -210,6 +218,8 @@ def run_all(args, settings: Settings, plan: Plan, done: set) -> None:
               f"{row['accuracy']:.3f}, macro F1 {row['macro_f1']:.3f}, {pseudo}, {row['rounds']} round(s), "
               f"{row['seconds']:.0f} s; about {left / 60:.0f} min left", flush=True)
         write_table(args, settings, plan.notes)
+    if previous_draw is not None and not args.keep_runs:
+        shutil.rmtree(previous_draw, ignore_errors=True)
     runtime_log.close()
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 COLUMNS = ["dataset", "k", "seed", "process", "networks", "selected_network", "labelled",
            "capped_classes", "unlabelled", "test_images", "accuracy", "macro_f1", "pseudo_labels",
-           "pseudo_labels_correct", "pseudo_label_accuracy", "rounds", "stop_reason", "seconds",
-           "settings_id"]
+           "pseudo_labels_correct", "pseudo_label_accuracy", "rounds", "stop_reason", "models_trained",
+           "models_reused", "seconds", "settings_id"]
 INTEGERS = ("k", "seed", "labelled", "unlabelled", "test_images", "pseudo_labels",
-            "pseudo_labels_correct", "rounds")
+            "pseudo_labels_correct", "rounds", "models_trained", "models_reused")
 FLOATS = ("accuracy", "macro_f1", "pseudo_label_accuracy", "seconds")
 
 

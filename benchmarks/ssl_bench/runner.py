@@ -15,6 +15,7 @@ from atlass_runtime import RunConfig, get_process
 from atlass_runtime.evaluation import evaluate
 from atlass_runtime.image_store import decode_images
 
+from .model_reuse import ReusingTrainer
 from .sampling import Sample
 from .sources import SourceDataset, SourceError
 
@@ -90,13 +91,19 @@ def trainer_factory(settings: Settings):
 
 def run_process(settings: Settings, source: SourceDataset, sample: Sample, truth: dict[str, str],
                 process: str, dataset_dir: Path, output_dir: Path, test: HeldOutTest, log,
-                factory=None, keep_output: bool = False) -> dict:
-    """Run one process (resuming a killed attempt in output_dir) and return its CSV row."""
+                model_cache: Path | None = None, keep_output: bool = False) -> dict:
+    """Run one process (resuming a killed attempt in output_dir) and return its CSV row.
+    With `model_cache`, models trained identically by an earlier process of the draw are reused."""
     from atlass_runtime.workflow import Workflow
 
     started = time.perf_counter()
     config = settings.config_for(process, sample.seed, dataset_dir, output_dir)
-    workflow = Workflow(config, trainer_factory=factory or trainer_factory(settings), log=log)
+    build = trainer_factory(settings)
+    if model_cache is not None:
+        extra = {"lr_find_iterations": settings.lr_find_iterations}
+        plain = build
+        build = lambda classes, cfg, log: ReusingTrainer(plain(classes, cfg, log), model_cache, extra)  # noqa: E731
+    workflow = Workflow(config, trainer_factory=build, log=log)
     results = workflow.run().results
     chosen = results["selected"]["network"]
     model = workflow.finals[chosen]
@@ -104,6 +111,7 @@ def run_process(settings: Settings, source: SourceDataset, sample: Sample, truth
     true = np.array([workflow.classes.index(c) for c in test.labels])
     scores = evaluate(true, predicted, workflow.classes)
     pseudo = workflow.state.pseudo_labels
+    reused = getattr(workflow.trainer, "reused", 0)
     right = sum(truth.get(entry["file"]) == entry["label"] for entry in pseudo)
     seconds = time.perf_counter() - started
     if not keep_output:
@@ -118,5 +126,6 @@ def run_process(settings: Settings, source: SourceDataset, sample: Sample, truth
         "pseudo_labels": len(pseudo), "pseudo_labels_correct": right,
         "pseudo_label_accuracy": round(right / len(pseudo), 6) if pseudo else "",
         "rounds": len(results["rounds"]), "stop_reason": results["stop_reason"] or "",
+        "models_trained": workflow.trained_now - reused, "models_reused": reused,
         "seconds": round(seconds, 1), "settings_id": settings.settings_id(),
     }

@@ -65,7 +65,7 @@ def wilcoxon_signed_rank(differences: list[float]) -> WilcoxonResult:
     result = wilcoxon(untied, zero_method="wilcox", method="exact" if exact else "asymptotic")
     notes = ["exact" if exact else "normal approx."]
     if len(untied) < LOWEST_P_NEEDS:
-        notes.append(f"only {len(untied)} untied pairs: p cannot reach 0.05")
+        notes.append(f"{len(untied)} untied pair(s): p cannot reach 0.05")
     return WilcoxonResult(float(result.pvalue), len(untied), "; ".join(notes))
 
 

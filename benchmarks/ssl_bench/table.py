@@ -78,7 +78,7 @@ def _comparisons(rows: list[dict], processes: list[str], baseline: str) -> tuple
                      f"| {a.wins} / {a.ties} / {a.losses} | {_p(a.test.p_value)} | {_p(holm_accuracy[i])} "
                      f"| {mean_f1} | {_number(f.mean_difference, signed=True)} | {_p(f.test.p_value)} "
                      f"| {_p(holm_f1[i])} | {per_run} | {share} |")
-        notes.append(f"{process}: accuracy test {a.test.note}; macro F1 test {f.test.note}.")
+        notes.append(f"{process} (accuracy: {a.test.note}; macro F1: {f.test.note})")
     return lines + [""], notes
 
 
@@ -95,6 +95,6 @@ def markdown_report(rows: list[dict], processes: list[str], preamble: list[str],
     capped = sorted({(r["dataset"], r["k"], r["capped_classes"]) for r in rows if r["capped_classes"]})
     all_notes = [f"† {d}, k = {k}: fewer than k images available, all taken as labelled "
                  f"({c.replace(';', ', ')}); those classes have no unlabelled images."
-                 for d, k, c in capped] + notes + ["Wilcoxon details: " + " ".join(test_notes)]
+                 for d, k, c in capped] + notes + ["Wilcoxon tests: " + "; ".join(test_notes) + "."]
     lines += ["## Notes", ""] + [f"- {n}" for n in all_notes] + [""]
     return "\n".join(lines)

@@ -18,6 +18,7 @@ import ssl_protocol  # noqa: E402
 from atlass_runtime.dataset import scan_dataset  # noqa: E402
 from atlass_runtime.imageio import network_image  # noqa: E402
 from ssl_bench import records, runner  # noqa: E402
+from ssl_bench.model_reuse import ReusingTrainer  # noqa: E402
 from ssl_bench.records import SettingsMismatch, append_row, finished_runs, read_rows  # noqa: E402
 from ssl_bench.sampling import draw_sample, too_few_unlabelled, write_organised  # noqa: E402
 from ssl_bench.sources import SourceDataset, SourceError, read_class_folders, read_npz  # noqa: E402
@@ -188,7 +189,8 @@ def row(process="ND", seed=0, settings_id="abcdef0123") -> dict:
     values = {c: "" for c in records.COLUMNS}
     values.update(dataset="d", k=25, seed=seed, process=process, accuracy=0.5, macro_f1=0.4,
                   labelled=50, unlabelled=10, test_images=20, pseudo_labels=0,
-                  pseudo_labels_correct=0, rounds=0, seconds=1.0, settings_id=settings_id)
+                  pseudo_labels_correct=0, rounds=0, models_trained=1, models_reused=0, seconds=1.0,
+                  settings_id=settings_id)
     return values
 
 
@@ -235,7 +237,8 @@ def test_whole_loop_then_resume_skips_finished_runs(tmp_path, fake_training):
     assert all(r["labelled"] == 15 and r["unlabelled"] == 21 and r["test_images"] == 12 for r in idd)
     assert all(0 < r["pseudo_labels"] <= 21 and r["pseudo_labels_correct"] <= r["pseudo_labels"] for r in idd)
     assert all(r["pseudo_labels"] == 0 and r["unlabelled"] == 0 for r in rows if r["process"] == "ND")
-    assert not list((tmp_path / "work" / "runs").glob("*/*/IDD"))    # run folders removed
+    assert all(r["models_reused"] == 1 for r in idd)               # round 1 is ND's model
+    assert not list((tmp_path / "work" / "runs").glob("*/*"))       # draw folders removed
 
     fake_training.clear()
     assert ssl_protocol.main(args + ["--seeds", "0,1,2"]) == 0
@@ -254,6 +257,27 @@ def test_k_leaving_no_unlabelled_images_is_skipped_and_noted(tmp_path, fake_trai
     assert "data, k = 6 skipped: only 0 unlabelled" in (tmp_path / "out" / "ssl_protocol.md").read_text()
 
 
+def test_reusing_trainer_trains_each_identical_request_once(tmp_path):
+    from fakes import FakeTrainer
+
+    from atlass_runtime import RunConfig
+    from atlass_runtime.trainer import LabelledArrays
+
+    inner = FakeTrainer(["a", "b"], RunConfig(process="ND", networks=["ResNet18"]))
+    trainer = ReusingTrainer(inner, tmp_path / "cache")
+    images = np.zeros((4, 8, 8, 3), np.uint8)
+    data = LabelledArrays(images, np.array([0, 1, 0, 1]))
+    other = LabelledArrays(images, np.array([1, 1, 0, 1]))
+    first = trainer.train("ResNet18", data, data)
+    again = trainer.train("ResNet18", data, data)
+    trainer.train("ResNet18", other, data)
+    trainer.train("ResNet34", data, data)
+    assert inner.trained == [("ResNet18", 4), ("ResNet18", 4), ("ResNet34", 4)]
+    assert (trainer.trained, trainer.reused) == (3, 1)
+    assert np.array_equal(trainer.predict(again, images), trainer.predict(first, images))
+    assert trainer.device == "fake"
+
+
 # ---------------------------------------------------------------------- one real run
 @pytest.mark.slow
 def test_tiny_real_benchmark(tmp_path):
@@ -268,4 +292,26 @@ def test_tiny_real_benchmark(tmp_path):
     assert [r["process"] for r in found] == ["ND", "DD"]
     assert all(0.0 <= float(r["accuracy"]) <= 1.0 and r["test_images"] == "9" for r in found)
     assert found[1]["pseudo_labels"] == "12"          # DD accepts every vote (threshold 0)
+    assert found[1]["models_reused"] == "1"           # its round 1 is ND's model
     assert "## Each process against ND" in (out / "ssl_protocol.md").read_text()
+
+
+@pytest.mark.slow
+def test_cpu_training_is_reproducible_so_model_reuse_changes_no_result():
+    from atlass_runtime import RunConfig
+    from atlass_runtime.fastai_trainer import FastaiTrainer
+    from atlass_runtime.trainer import LabelledArrays
+
+    rng = np.random.default_rng(0)
+    data = LabelledArrays(rng.integers(0, 255, (12, 16, 16, 3), dtype=np.uint8), np.arange(12) % 3)
+    config = RunConfig(process="ND", networks=["ResNet18"], image_size=16, epochs_frozen=1,
+                       epochs_unfrozen=1, pretrained=False, seed=5)
+    trainer = FastaiTrainer(["a", "b", "c"], config, device="cpu", lr_find_iterations=5, progress="none")
+    first, second = (trainer.train("ResNet18", data, data).module.state_dict() for _ in range(2))
+    assert all(torch_equal(first[name], second[name]) for name in first)
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return bool(torch.equal(a, b))
