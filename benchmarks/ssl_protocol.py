@@ -144,7 +144,11 @@ def preamble(args, settings: Settings) -> list[str]:
         "Each workflow gets only the k labelled images of each class (it keeps "
         f"{settings.valid_fraction:.0%} of them to choose among networks and at least 1 per class as "
         "its own test split), plus the unlabelled ones; the model it chooses is scored on the "
-        "benchmark's held-out test set below. Best mean per row in bold.",
+        "benchmark's held-out test set below. Best mean per row in bold. "
+        + ("Within a draw, a model that several processes train identically (same network, images, "
+           "settings and seed: ND's model is round 1 of every other process) is trained once and "
+           "reused; CPU training is reproducible, so this saves time without changing results."
+           if args.reuse_models else "Every model was trained anew (--no-model-reuse)."),
     ]
 
 
@@ -216,7 +220,8 @@ def run_all(args, settings: Settings, plan: Plan, done: set) -> None:
                   if row["pseudo_labels"] else "no pseudo-labels")
         print(f"[{number}/{len(todo)}] {source.name} k={k} seed={seed} {row['process']}: accuracy "
               f"{row['accuracy']:.3f}, macro F1 {row['macro_f1']:.3f}, {pseudo}, {row['rounds']} round(s), "
-              f"{row['seconds']:.0f} s; about {left / 60:.0f} min left", flush=True)
+              f"{row['models_trained']} model(s) trained, {row['models_reused']} reused, {row['seconds']:.0f} s; "
+              f"about {left / 60:.0f} min left", flush=True)
         write_table(args, settings, plan.notes)
     if previous_draw is not None and not args.keep_runs:
         shutil.rmtree(previous_draw, ignore_errors=True)
