@@ -200,6 +200,9 @@ def run_all(args, settings: Settings, plan: Plan, done: set) -> None:
     for number, (source, k, seed, process) in enumerate(todo, start=1):
         if source.name not in tests:
             tests[source.name] = HeldOutTest(source, settings.image_size)
+            if tests[source.name].unreadable:
+                print(f"{source.name}: {tests[source.name].unreadable} test image(s) could not be read "
+                      "and are left out of the test set", flush=True)
         draw_dir = args.work / "runs" / source.name / f"k{k}-seed{seed}"
         if previous_draw not in (None, draw_dir) and not args.keep_runs:
             shutil.rmtree(previous_draw, ignore_errors=True)   # its links and cached models

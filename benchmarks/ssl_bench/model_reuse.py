@@ -61,3 +61,10 @@ class ReusingTrainer:
 
     def export(self, model, network, folder):
         return self.inner.export(model, network, folder)
+
+
+def reusing_factory(build, cache: Path, extra_settings: dict | None = None):
+    """A workflow trainer_factory whose trainers reuse the models saved in `cache`."""
+    def reusing(classes, config, log):
+        return ReusingTrainer(build(classes, config, log), cache, extra_settings)
+    return reusing

@@ -15,7 +15,7 @@ from atlass_runtime import RunConfig, get_process
 from atlass_runtime.evaluation import evaluate
 from atlass_runtime.image_store import decode_images
 
-from .model_reuse import ReusingTrainer
+from .model_reuse import reusing_factory
 from .sampling import Sample
 from .sources import SourceDataset, SourceError
 
@@ -100,9 +100,7 @@ def run_process(settings: Settings, source: SourceDataset, sample: Sample, truth
     config = settings.config_for(process, sample.seed, dataset_dir, output_dir)
     build = trainer_factory(settings)
     if model_cache is not None:
-        extra = {"lr_find_iterations": settings.lr_find_iterations}
-        plain = build
-        build = lambda classes, cfg, log: ReusingTrainer(plain(classes, cfg, log), model_cache, extra)  # noqa: E731
+        build = reusing_factory(build, model_cache, {"lr_find_iterations": settings.lr_find_iterations})
     workflow = Workflow(config, trainer_factory=build, log=log)
     results = workflow.run().results
     chosen = results["selected"]["network"]
