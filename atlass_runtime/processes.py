@@ -20,9 +20,9 @@ class Process:
 
     @property
     def default_networks(self) -> tuple[str, ...]:
-        if self.multi_network:
+        if self.multi_network and self.distills:
             return ("ResNet34", "ResNet50", "ResNet101", "DenseNet121")
-        return ("ResNet50",)
+        return ("ResNet50",)   # the paper's single network, also ND's default (design 4)
 
     @property
     def default_transforms(self) -> tuple[str, ...]:
