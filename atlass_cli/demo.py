@@ -22,7 +22,7 @@ def demo_config():
     from atlass_runtime import RunConfig
 
     return RunConfig(process="IDD", networks=["ResNet18"], transforms=["H Flip", "V Flip", "Gamma"],
-                     image_size=64, batch_size=16, epochs_frozen=2, epochs_unfrozen=10, max_rounds=3,
+                     image_size=48, batch_size=16, epochs_frozen=2, epochs_unfrozen=8, max_rounds=2,
                      pretrained=False)
 
 
