@@ -27,6 +27,8 @@ def demo_config():
 
 
 def run_demo(args) -> int:
+    import os
+
     from atlass_runtime.logging_setup import print_line
     from wizard import build_zip, inspect_dataset, run_project
     from wizard.cli import print_summary
@@ -42,6 +44,10 @@ def run_demo(args) -> int:
                          exclude=[p for p, _ in report.unreadable])
     print_line(f"Project zip (what the wizard gives a user): {zip_path}")
     print_line("Running its notebook headless with papermill, as `atlass run` does...")
+    # OpenMP threads that spin while waiting make a CPU shared with other programs crawl (5-10x
+    # slower here); sleeping instead costs next to nothing when the CPU is free. The kernel
+    # inherits this setting.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     run = run_project(zip_path, output / "project", stdout=sys.stdout, stderr=sys.stderr)
     print_summary(run.results)
     checked = pseudo_label_check(run.output_dir / "pseudo_labels.csv",

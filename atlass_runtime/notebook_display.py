@@ -39,13 +39,15 @@ def in_notebook() -> bool:
 
 
 def _show_table(table: pd.DataFrame, title: str | None = None) -> None:
-    if title:
-        print(title)
     if in_notebook():
-        from IPython.display import display
+        from IPython.display import Markdown, display
 
+        if title:  # displayed, not printed: a headless run's log shows the tables' titles only with them
+            display(Markdown(f"**{title.strip()}**"))
         display(table)
     else:
+        if title:
+            print(title)
         with pd.option_context("display.width", 200, "display.max_columns", 50):
             print(table.to_string())
 
