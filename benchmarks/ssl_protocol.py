@@ -20,6 +20,7 @@ import platform
 import shutil
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # ssl_bench, when run as a script
@@ -116,8 +117,10 @@ class Plan:
                 self.notes.append(f"{path.name} left out: {exc}")
                 continue
             self.sources.append(source)
+            majority = max(Counter(c for _, c in source.test).values()) / len(source.test)
             self.notes.append(f"{source.name}: {len(source.classes)} classes, pool {len(source.pool)} "
-                              f"images, test {len(source.test)} ({source.test_origin}).")
+                              f"images, test {len(source.test)} ({source.test_origin}); always answering "
+                              f"the most frequent test class would score accuracy {majority:.3f}.")
             for k in args.k:
                 sample = draw_sample(source, k, args.seeds[0], settings.max_unlabelled)
                 reason = too_few_unlabelled(sample, settings.min_unlabelled_ratio)
