@@ -3,6 +3,8 @@
 uploaded (even renamed by the browser) or put, unzipped, in Google Drive."""
 from __future__ import annotations
 
+import notebook_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
+
 import sys
 import types
 from pathlib import Path

@@ -1,6 +1,8 @@
 """What the notebook shows, built from a real workflow run with the fake trainer (fast)."""
 from __future__ import annotations
 
+import notebook_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
+
 import sys
 from pathlib import Path
 
@@ -15,8 +17,7 @@ from atlass_runtime import RunConfig  # noqa: E402
 from atlass_runtime import notebook_display as show  # noqa: E402
 from atlass_runtime.workflow import Workflow  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/fakes.py
-from fakes import FakeTrainer  # noqa: E402
+from fakes import FakeTrainer  # noqa: E402  (tests/, put on sys.path by notebook_helpers)
 
 
 def write(path: Path, image: np.ndarray) -> None:

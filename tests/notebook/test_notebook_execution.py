@@ -3,6 +3,8 @@ again to resume, with a failing cell named, and from an unzipped project in an e
 has fastai and papermill but not this project (what Colab is). CPU, tiny images, minutes."""
 from __future__ import annotations
 
+import notebook_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
+
 import json
 import os
 import shutil

@@ -2,6 +2,8 @@
 parameters cell is exactly RunConfig; values appear nowhere else; Jinja decides the cells."""
 from __future__ import annotations
 
+import wizard_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
+
 import ast
 import json
 

@@ -2,6 +2,8 @@
 empty categories kept, a pinned requirements.txt, cancellable without leftovers."""
 from __future__ import annotations
 
+import wizard_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
+
 import ast
 import json
 import zipfile
