@@ -17,9 +17,10 @@ The public API (stable; the Qt wizard and `atlass export` / `atlass run` are bui
         unpack a project zip safely (entries escaping `target` are refused before any write)
 
 Errors are AtlassError subclasses: ProjectError, UnsafeArchiveError, ExportCancelled,
-NotebookExecutionError (and the runtime's ConfigError / DatasetError).
+NotebookExecutionError, KernelStoppedError (and the runtime's ConfigError / DatasetError).
 """
-from .errors import ExportCancelled, NotebookExecutionError, ProjectError, UnsafeArchiveError
+from .errors import (ExportCancelled, KernelStoppedError, NotebookExecutionError, ProjectError,
+                     UnsafeArchiveError)
 from .inspection import DatasetReport, Finding, inspect_dataset
 from .render import render_notebook
 from .run_project import ProjectRun, run_project
@@ -29,5 +30,5 @@ from .zip_builder import build_zip, project_config
 __all__ = [
     "inspect_dataset", "DatasetReport", "Finding", "render_notebook", "build_zip", "project_config",
     "run_project", "ProjectRun", "extract_project", "ProjectError", "UnsafeArchiveError",
-    "ExportCancelled", "NotebookExecutionError",
+    "ExportCancelled", "NotebookExecutionError", "KernelStoppedError",
 ]

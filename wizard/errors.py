@@ -32,3 +32,13 @@ class NotebookExecutionError(AtlassError):
         super().__init__(f"the notebook stopped in cell {cell} (cell {cell_index + 1} of the executed "
                          f"notebook) with {ename}: {evalue}\nThe executed notebook, with the full "
                          f"traceback under that cell, is {notebook}")
+
+
+class KernelStoppedError(AtlassError):
+    """The notebook's kernel died (out of memory, killed) or a cell ran past the time allowed.
+    The executed notebook so far was saved first; `notebook` is its path."""
+
+    def __init__(self, reason: str, notebook):
+        self.reason, self.notebook = reason, notebook
+        super().__init__(f"the notebook did not finish: {reason}\nThe executed notebook so far is "
+                         f"{notebook}. Run the same command again to continue where it stopped.")

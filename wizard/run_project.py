@@ -24,7 +24,7 @@ import nbformat
 from atlass_runtime import RunConfig
 from atlass_runtime.errors import ConfigError
 
-from .errors import NotebookExecutionError, ProjectError
+from .errors import KernelStoppedError, NotebookExecutionError, ProjectError
 from .safe_extract import NOTEBOOK_NAME, extract_project, project_folder_name
 
 EXECUTED_NAME = "atlass_executed.ipynb"
@@ -116,10 +116,12 @@ def run_project(project: str | Path, output: str | Path | None = None, parameter
     kernel (default: this one). stdout/stderr: where the cells' printed output goes (default:
     nowhere; it is in the executed notebook). timeout: seconds allowed per cell (default: none).
 
-    Raises ConfigError for a bad parameter (before any kernel starts) and NotebookExecutionError
-    when a cell fails (after saving the executed notebook).
+    Raises ConfigError for a bad parameter (before any kernel starts), NotebookExecutionError
+    when a cell fails and KernelStoppedError when the kernel dies or a cell times out (both
+    after saving the executed notebook).
     """
     import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     project_dir, results_dir = open_project(project, output)
@@ -141,6 +143,10 @@ def run_project(project: str | Path, output: str | Path | None = None, parameter
         except PapermillExecutionError as exc:
             raise NotebookExecutionError(_cell_name(source, exc.source), exc.cell_index, exc.ename,
                                          exc.evalue, executed) from None
+        except CellTimeoutError:
+            raise KernelStoppedError(f"a cell ran longer than the {timeout} s allowed", executed) from None
+        except DeadKernelError as exc:
+            raise KernelStoppedError(f"its kernel stopped ({exc}); it may have run out of memory", executed) from None
     return ProjectRun(project_dir, output_dir, executed, config)
 
 

@@ -19,7 +19,8 @@ import pytest
 
 from atlass_cli.main import main
 from atlass_runtime import RunConfig
-from wizard import NotebookExecutionError, build_zip, extract_project, inspect_dataset, run_project
+from wizard import (KernelStoppedError, NotebookExecutionError, build_zip, extract_project, inspect_dataset,
+                    run_project)
 
 pytestmark = pytest.mark.slow
 
@@ -119,6 +120,14 @@ def test_a_failing_cell_is_named_and_the_executed_notebook_kept(tmp_path, capsys
     assert main(["run", str(folder), "-q"]) == 1                          # the command says the same
     err = capsys.readouterr().err
     assert "cell 'dataset'" in err and "DatasetError" in err and str(error.notebook) in err
+
+
+def test_a_cell_past_its_time_stops_the_run_with_the_notebook_kept(tmp_path):
+    project = build_zip(sample_dataset(tmp_path / "cells"), RunConfig(process="ND", **TINY), tmp_path / "cells.zip")
+    with pytest.raises(KernelStoppedError, match="longer than the 1 s allowed") as caught:
+        run_project(project, tmp_path / "run", timeout=1)      # importing fastai alone takes longer
+    assert Path(caught.value.notebook).is_file()
+    assert "Run the same command again" in str(caught.value)
 
 
 def test_the_zip_runs_unchanged_without_this_project_installed(tmp_path):
