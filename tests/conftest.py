@@ -1,34 +1,20 @@
-"""Shared fixtures: small generated datasets, and the real ones in ../shared/data when present."""
+"""Fixtures shared by every test folder. Plain helpers live in tests/helpers.py (a conftest of
+another folder would shadow `from conftest import ...`)."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
-import pytest
+# On shared or small CPUs, OpenMP threads that spin while waiting slow every other process down
+# (the notebook kernels and `atlass` subprocesses the tests start inherit this).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # helpers.py, fakes.py
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/fakes.py
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
-
-def shared_dataset(name: str) -> Path:
-    """A dataset from ../shared/data, or skip the test when that folder is absent."""
-    path = SHARED_DATA / name
-    if not path.exists():
-        pytest.skip(f"{path} is not available (real datasets live beside the project checkout)")
-    return path
-
-
-def write_png(path: Path, image: np.ndarray) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if image.ndim == 3:
-        image = image[:, :, ::-1] if image.shape[2] == 3 else image[:, :, [2, 1, 0, 3]]
-    ok, data = cv2.imencode(path.suffix or ".png", image)
-    assert ok
-    path.write_bytes(data.tobytes())
-    return path
+from helpers import write_png  # noqa: E402
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO, shared_dataset, write_png
+from helpers import REPO, shared_dataset, write_png
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 

@@ -8,7 +8,7 @@ import pytest
 from atlass_runtime.dataset import scan_dataset
 from atlass_runtime.errors import DatasetError
 from atlass_runtime.image_store import ImageStore
-from conftest import write_png
+from helpers import make_awkward_dataset, write_png
 
 
 def test_layout_class_folders_unlabelled_and_loose_root_files(tmp_path):
@@ -42,23 +42,6 @@ def test_missing_folder_and_no_categories_explain_the_layout(tmp_path):
     write_png(tmp_path / "only_loose.png", np.zeros((4, 4), np.uint8))
     with pytest.raises(DatasetError, match="one sub-folder per category|category folders"):
         scan_dataset(tmp_path)
-
-
-def make_awkward_dataset(root):
-    """Every kind of file the issue names: some readable, some not."""
-    rng = np.random.default_rng(0)
-    write_png(root / "A" / "plain.png", rng.integers(0, 255, (20, 20, 3), dtype=np.uint8))
-    (root / "A" / "zero.png").write_bytes(b"")
-    ok, jpeg = cv2.imencode(".jpg", rng.integers(0, 255, (40, 40, 3), dtype=np.uint8))
-    (root / "A" / "truncated.jpg").write_bytes(jpeg.tobytes()[: len(jpeg) // 2])
-    (root / "B" / "readme.txt").parent.mkdir(parents=True, exist_ok=True)
-    (root / "B" / "readme.txt").write_text("hello")
-    (root / "B" / "fake.png").write_text("this is text with an image name")
-    cv2.imwrite(str(root / "B" / "deep.tif"), (rng.integers(150, 1700, (20, 20))).astype(np.uint16))
-    write_png(root / "B" / "alpha.png", rng.integers(0, 255, (20, 20, 4), dtype=np.uint8))
-    ok, png = cv2.imencode(".png", rng.integers(0, 255, (20, 20), dtype=np.uint8))
-    png.tofile(str(root / "B" / "célula_µm_細胞.png"))
-    return {"zero.png", "truncated.jpg", "readme.txt", "fake.png"}
 
 
 def test_image_store_decodes_what_it_can_and_names_the_rest(tmp_path):

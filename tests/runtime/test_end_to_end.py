@@ -14,8 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import shared_dataset
-from test_dataset import make_awkward_dataset
+from helpers import make_awkward_dataset, shared_dataset
 
 pytestmark = pytest.mark.slow
 TINY = ["--no-pretrained", "--size", "32", "--epochs", "1,2", "--batch-size", "16"]

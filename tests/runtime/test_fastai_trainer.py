@@ -14,7 +14,7 @@ from atlass_runtime.fastai_files import file_dataloaders
 from atlass_runtime.fastai_trainer import FastaiTrainer, choose_lr, lowest_loss, predict_probabilities
 from atlass_runtime.image_store import ImageStore
 from atlass_runtime.trainer import LabelledArrays
-from conftest import shared_dataset
+from helpers import shared_dataset
 
 
 def tiny_config(**changes):
