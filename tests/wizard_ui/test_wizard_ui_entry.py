@@ -1,5 +1,4 @@
-"""Ways in without a window: `atlass wizard [DATASET]` (Qt imported only when a window opens) and
-the guard for the Qt binding's defect. Opening the window: test_wizard_ui_open.py."""
+"""Ways in without a window: `atlass wizard [DATASET]` (Qt imported only when a window opens). Opening the window: test_wizard_ui_open.py."""
 from __future__ import annotations
 
 import subprocess
@@ -10,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from atlass_cli.main import build_parser, main
-from wizard.ui import binding
 
 REPO_ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -40,17 +38,3 @@ def test_without_qt_the_command_says_how_to_install_it(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "PySide6.QtWidgets", None)          # ...without Qt
     assert main(["wizard"]) == 1
     assert "pip install 'atlass[gui]'" in capsys.readouterr().err
-
-
-def test_the_binding_guard_adds_references_once_where_the_binding_needs_it(monkeypatch):
-    monkeypatch.setattr(binding, "_protected", False)
-    monkeypatch.setattr(binding, "affected", lambda: False)
-    before = sys.getrefcount(None)
-    assert binding.protect_singletons() is False
-    assert sys.getrefcount(None) - before < 1000                  # nothing added where not needed
-    monkeypatch.setattr(binding, "affected", lambda: True)
-    assert binding.protect_singletons() is True
-    counts = [sys.getrefcount(s) for s in (None, True, False)]
-    assert all(count > binding.EXTRA_REFERENCES // 2 for count in counts)
-    assert binding.protect_singletons() is True                   # once only
-    assert sys.getrefcount(None) - counts[0] < 1000

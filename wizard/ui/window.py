@@ -9,7 +9,6 @@ from pathlib import Path
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QWidget, QWizard
 
-from .binding import protect_singletons
 from .dataset_page import DatasetPage
 from .networks_page import NetworksPage
 from .plan import PAGES, WizardModel
@@ -25,7 +24,6 @@ PAGE_ID = {name: index for index, name in enumerate(PAGES)}
 class AtlassWizard(QWizard):
     def __init__(self, dataset_dir: str | Path | None = None, zip_path: str | Path | None = None,
                  parent: QWidget | None = None, model: WizardModel | None = None):
-        protect_singletons()
         super().__init__(parent)
         self.setWindowTitle("ATLASS: configure a training run")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
