@@ -83,6 +83,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="train every model, even one an earlier process of the draw trained identically")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--verbose", action="store_true", help="print the workflow's own log lines")
+    parser.add_argument("--note", action="append", default=[], help="a line added to the table's notes")
     args = parser.parse_args(argv)
     if len(args.epochs) != 2:
         parser.error("--epochs takes FROZEN,UNFROZEN, e.g. 2,8")
@@ -178,7 +179,7 @@ def main(argv=None) -> int:
     plan = Plan(args, settings)
     if not args.table_only:
         run_all(args, settings, plan, done)
-    print(f"Table: {write_table(args, settings, plan.notes)}; runs: {csv_path}")
+    print(f"Table: {write_table(args, settings, plan.notes + args.note)}; runs: {csv_path}")
     return 0
 
 
@@ -228,7 +229,7 @@ def run_all(args, settings: Settings, plan: Plan, done: set) -> None:
               f"{row['accuracy']:.3f}, macro F1 {row['macro_f1']:.3f}, {pseudo}, {row['rounds']} round(s), "
               f"{row['models_trained']} model(s) trained, {row['models_reused']} reused, {row['seconds']:.0f} s; "
               f"about {left / 60:.0f} min left", flush=True)
-        write_table(args, settings, plan.notes)
+        write_table(args, settings, plan.notes + args.note)
     if previous_draw is not None and not args.keep_runs:
         shutil.rmtree(previous_draw, ignore_errors=True)
     runtime_log.close()

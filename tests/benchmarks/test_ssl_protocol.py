@@ -251,10 +251,11 @@ def test_whole_loop_then_resume_skips_finished_runs(tmp_path, fake_training):
 
 def test_k_leaving_no_unlabelled_images_is_skipped_and_noted(tmp_path, fake_training):
     data = brightness_dataset(tmp_path / "data", {"dark": 8, "light": 8})
-    ssl_protocol.main([str(data), "--k", "6", "--seeds", "0", "--processes", "ND,DD",
+    ssl_protocol.main([str(data), "--k", "6", "--seeds", "0", "--processes", "ND,DD", "--note", "by hand",
                        "--output", str(tmp_path / "out"), "--work", str(tmp_path / "work")])
     assert fake_training == []
-    assert "data, k = 6 skipped: only 0 unlabelled" in (tmp_path / "out" / "ssl_protocol.md").read_text()
+    table = (tmp_path / "out" / "ssl_protocol.md").read_text()
+    assert "data, k = 6 skipped: only 0 unlabelled" in table and "- by hand" in table
 
 
 def test_reusing_trainer_trains_each_identical_request_once(tmp_path):
