@@ -13,16 +13,14 @@ import os
 import shutil
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from atlass_runtime.dataset import UNLABELLED, UNLABELLED_ALIASES
-from atlass_runtime.imageio import is_image_name
+from atlass_runtime.dataset import UNLABELLED, scan_dataset
+from atlass_runtime.errors import DatasetError
 
 from .errors import FolderError, StorageError
-from .source_folder import ignored
 
 # Errors after which hard links are not tried again (other disk, file system without links).
 _NO_LINKS_HERE = {errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
@@ -37,31 +35,19 @@ class DiskFile:
 
 
 def read_output_folder(root: Path) -> tuple[list[str], list[DiskFile]]:
-    """The category folders and every image file of an output folder, as they are on disk."""
-    categories, files, seen = [], [], {}
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if ignored(entry.name):
-            continue
-        if entry.is_file():
-            if is_image_name(entry.name):
-                files.append(DiskFile(entry.name, None, entry.name))
-            continue
-        if not entry.is_dir():
-            continue
-        category = None
-        if entry.name.lower() not in UNLABELLED_ALIASES:
-            category = unicodedata.normalize("NFC", entry.name)
-            if category.casefold() in seen:
-                raise FolderError(f"category folders {seen[category.casefold()]!r} and {entry.name!r} in "
-                                  f"{root} differ only by letter case; merge or rename one")
-            seen[category.casefold()] = entry.name
-            categories.append(category)
-        for current, dirs, names in os.walk(entry.path):
-            dirs[:] = sorted(d for d in dirs if not ignored(d))
-            relative = Path(current).relative_to(root).as_posix()
-            files.extend(DiskFile(n, category, f"{relative}/{n}")
-                         for n in sorted(names) if not ignored(n) and is_image_name(n))
-    return categories, files
+    """The category folders and every image file of an output folder, as they are on disk
+    (the organised layout as the runtime reads it: one definition of that layout)."""
+    try:
+        dataset = scan_dataset(root, require_categories=False)
+    except DatasetError as exc:
+        raise FolderError(str(exc)) from None
+
+    def on_disk(path: Path, category: str | None) -> DiskFile:
+        return DiskFile(path.name, category, path.relative_to(root).as_posix())
+
+    files = [on_disk(p, None) for p in dataset.unlabelled] + [on_disk(p, c) for p, c in dataset.labelled]
+    # folder by folder, in name order: the first file of a name keeps it when names clash
+    return dataset.classes, sorted(files, key=lambda f: f.relative_path.split("/"))
 
 
 def folder_name(category: str | None) -> str:

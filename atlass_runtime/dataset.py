@@ -58,8 +58,11 @@ def _files_under(folder: Path) -> list[Path]:
     return found
 
 
-def scan_dataset(root: str | Path) -> Dataset:
-    """List the images of an organised dataset folder. Non-image files are put in `skipped`."""
+def scan_dataset(root: str | Path, require_categories: bool = True) -> Dataset:
+    """List the images of an organised dataset folder. Non-image files are put in `skipped`.
+
+    `require_categories=False` accepts a folder without category folders yet (the annotator's
+    output folder at its start)."""
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(f"dataset folder {root} does not exist or is not a folder; "
@@ -92,7 +95,7 @@ def scan_dataset(root: str | Path) -> Dataset:
             classes.append(name)
             for path in _files_under(entry):
                 sort_in(path, name)
-    if not classes:
+    if not classes and require_categories:
         raise DatasetError(f"{root} has no category folders; put the labelled images of each "
                            "category in a folder named after it (and the rest in 'unlabelled/')")
     return Dataset(root, sorted(classes), labelled, unlabelled, skipped)
