@@ -165,6 +165,7 @@ class FastaiTrainer:
         # Bit-for-bit reproducible on the CPU; on a GPU seeded but with cuDNN free to pick its
         # fastest kernels (deterministic cuDNN costs more than the data path saves).
         set_seed(cfg.seed, reproducible=not self.cuda)
+        self.last_lr = None
         dls = array_dataloaders(train.images, train.labels, valid.images, valid.labels,
                                 cfg.batch_size, self.device)
         learn = self._learner(network, dls, cfg.pretrained)
