@@ -12,21 +12,13 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLabel, QWizard
-from wizard_ui_helpers import click, click_next, make_dataset, next_enabled
+from wizard_ui_helpers import EXPECTED_PAGES, click, click_next, make_dataset, next_enabled
 
 from atlass_runtime import PROCESSES
 
 pytestmark = pytest.mark.gui
 
-PAGES = {
-    "ND": ["dataset", "process", "networks", "training", "summary"],
-    "DD": ["dataset", "process", "transforms", "networks", "training", "summary"],
-    "IDD": ["dataset", "process", "transforms", "networks", "threshold", "training", "summary"],
-    "MD": ["dataset", "process", "networks", "training", "summary"],
-    "IMD": ["dataset", "process", "networks", "threshold", "training", "summary"],
-    "MDD": ["dataset", "process", "transforms", "networks", "training", "summary"],
-    "IMDD": ["dataset", "process", "transforms", "networks", "threshold", "training", "summary"],
-}
+PAGES = EXPECTED_PAGES
 
 
 def error_text(page, field: str) -> str | None:

@@ -12,18 +12,10 @@ from atlass_runtime import PROCESSES, RunConfig
 from atlass_runtime.config_cli import add_config_arguments, config_from_args
 from atlass_runtime.imageio import network_image
 from wizard import inspect_dataset
+from wizard_ui_helpers import EXPECTED_PAGES
+
 from wizard.ui import plan
 from wizard.ui.plan import WizardModel
-
-EXPECTED_PAGES = {
-    "ND": ["dataset", "process", "networks", "training", "summary"],
-    "DD": ["dataset", "process", "transforms", "networks", "training", "summary"],
-    "IDD": ["dataset", "process", "transforms", "networks", "threshold", "training", "summary"],
-    "MD": ["dataset", "process", "networks", "training", "summary"],
-    "IMD": ["dataset", "process", "networks", "threshold", "training", "summary"],
-    "MDD": ["dataset", "process", "transforms", "networks", "training", "summary"],
-    "IMDD": ["dataset", "process", "transforms", "networks", "threshold", "training", "summary"],
-}
 
 
 @pytest.mark.parametrize("process", list(PROCESSES))

@@ -70,3 +70,15 @@ def zip_texts(path: Path) -> dict[str, bytes]:
 def zip_names(path: Path) -> list[str]:
     with zipfile.ZipFile(path) as archive:
         return archive.namelist()
+
+
+# The pages each process walks through, in order (what plan.pages_for and the window must agree on).
+EXPECTED_PAGES = {
+    "ND": ["dataset", "process", "networks", "training", "summary"],
+    "DD": ["dataset", "process", "transforms", "networks", "training", "summary"],
+    "IDD": ["dataset", "process", "transforms", "networks", "threshold", "training", "summary"],
+    "MD": ["dataset", "process", "networks", "training", "summary"],
+    "IMD": ["dataset", "process", "networks", "threshold", "training", "summary"],
+    "MDD": ["dataset", "process", "transforms", "networks", "training", "summary"],
+    "IMDD": ["dataset", "process", "transforms", "networks", "threshold", "training", "summary"],
+}
