@@ -76,7 +76,7 @@ class ThumbnailStore:
                     return thumbnail
             try:
                 thumbnail = make_thumbnail(read_image(path), self.size)
-            except ImageReadError as exc:
+            except ImageReadError:
                 if os.path.exists(path):
                     raise
                 continue                          # moved while we read it: try the next path

@@ -202,7 +202,7 @@ def main(argv=None) -> int:
                  f"(plain extrapolated from {len(sample)})", plain_tta, ours_tta, None, None))
 
     print()
-    print(f"| step | plain fastai (s) | ATLASS (s) | speed-up | test acc plain | test acc ATLASS |")
+    print("| step | plain fastai (s) | ATLASS (s) | speed-up | test acc plain | test acc ATLASS |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, plain_s, ours_s, pa, oa in rows:
         ratio = f"{plain_s / ours_s:.1f}x" if plain_s and ours_s else "-"

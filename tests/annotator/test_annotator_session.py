@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from annotator import FolderError, Session, StorageError, describe_output_folder
+from annotator import FolderError, StorageError, describe_output_folder
 from annotator.errors import AnnotatorError, CategoryNameError
 from annotator.manifest import manifest_path
 from annotator_helpers import fingerprint, layout, make_flat_folder, write_image

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import notebook_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
 
-import sys
 from pathlib import Path
 
 import cv2

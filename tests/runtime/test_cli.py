@@ -1,5 +1,4 @@
 """The CLI only turns options into one call: patch that call and check what it received."""
-from pathlib import Path
 
 import pytest
 

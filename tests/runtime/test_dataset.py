@@ -1,7 +1,5 @@
 """Reading the organised layout and surviving the files real folders contain."""
-import warnings
 
-import cv2
 import numpy as np
 import pytest
 
