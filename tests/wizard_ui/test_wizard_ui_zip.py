@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWizard
 from wizard_ui_helpers import click, click_next, zip_names, zip_texts
 
 from atlass_cli.main import main
+from wizard.errors import ExportCancelled
 from wizard.ui import summary_page
 
 pytestmark = pytest.mark.gui
@@ -235,3 +236,27 @@ def test_after_writing_close_closes_and_a_changed_setting_asks_to_write_again(ma
     assert json.loads(zip_texts(tmp_path / "out" / "cells.zip")["config.json"])["seed"] == 3
     click(qtbot, finish)
     assert not wizard.isVisible() and wizard.result() == QWizard.DialogCode.Accepted
+
+
+def test_the_progress_of_a_zip_over_2_gib_reaches_the_bar(make_wizard, qtbot, mixed_dataset, tmp_path,
+                                                          monkeypatch):
+    """Byte counts past 2**31 (a 32-bit Qt int) arrive intact: the bar moves, nothing overflows."""
+    release = threading.Event()
+
+    def big_zip(*args, progress, cancel, **kwargs):
+        progress(3 * 2**31, 4 * 2**31)          # 6 of 8 GiB written
+        release.wait(60)
+        raise ExportCancelled("stopped by the test")
+
+    monkeypatch.setattr(summary_page, "build_zip", big_zip)
+    wizard = make_wizard(mixed_dataset)
+    walk(wizard, qtbot, "ND", {})
+    page = wizard.page_named("summary")
+    page.path_edit.setText(str(tmp_path / "big.zip"))
+    click(qtbot, wizard.button(QWizard.WizardButton.FinishButton))
+    try:
+        qtbot.waitUntil(lambda: page.progress.maximum() == 1000, timeout=60000)
+        assert page.progress.value() == 750
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: page.task is None, timeout=60000)

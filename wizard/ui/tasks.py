@@ -1,7 +1,8 @@
 """Work off the UI thread: the dataset inspection, the transform previews and the zip.
 
 A `Task` runs `work(progress, cancelled)` in the wizard's QThreadPool and reports through Qt
-signals, which arrive on the UI thread: `progress(done, total)`, then exactly one of
+signals, which arrive on the UI thread: `progress(done, total)` (Python ints: a zip's byte
+counts pass 2**31), then exactly one of
 `finished(result)`, `cancelled()` or `failed(message)`. `cancel()` asks the work to stop; the core
 functions check `cancelled()` between files and raise ExportCancelled.
 """
@@ -22,7 +23,7 @@ STEPS = 200          # progress is reported at most this many times (every 0.5 %
 
 
 class Task(QObject):
-    progress = Signal(int, int)
+    progress = Signal(object, object)     # not int: Qt's int is 32-bit and zips pass 2 GiB
     finished = Signal(object)
     cancelled = Signal()
     failed = Signal(str)
