@@ -70,23 +70,42 @@ def _posix(path: Path, start: Path) -> str:
     return unicodedata.normalize("NFC", path.relative_to(start).as_posix())
 
 
+def _exclusion(exclude) -> Callable[[Path], bool]:
+    """Whether a scanned file is one of `exclude`, whichever way either path was written.
+
+    A file is compared by its real folder and its own name: the image itself may be a link to
+    anywhere, and must keep its name in the dataset.
+    """
+    folders: dict[str, str] = {}
+
+    def key(path) -> tuple[str, str]:
+        path = Path(os.path.abspath(path))
+        parent = str(path.parent)
+        if parent not in folders:
+            folders[parent] = os.path.realpath(parent)
+        return folders[parent], path.name
+
+    keys = {key(p) for p in exclude}
+    return lambda path: bool(keys) and key(path) in keys
+
+
 def dataset_entries(dataset: Dataset, exclude=()) -> list[tuple[str, Path]]:
     """(name under dataset/, file) for every image of the dataset, minus `exclude`.
 
     Category folders keep their sub-folders; loose images at the dataset root (the original
     ATLASS's layout) go to unlabelled/.
     """
-    excluded = {Path(p) for p in exclude}
+    is_excluded = _exclusion(exclude)
     root = dataset.root
     files: list[tuple[str, Path]] = []
     for path, label in dataset.labelled:
-        if path not in excluded:
+        if not is_excluded(path):
             inside = PurePosixPath(*path.relative_to(root).parts[1:]).as_posix()  # below the category folder
             files.append((f"{label}/{unicodedata.normalize('NFC', inside)}", path))
     taken = set()
     loose = []
     for path in dataset.unlabelled:
-        if path in excluded:
+        if is_excluded(path):
             continue
         relative = path.relative_to(root)
         if len(relative.parts) == 1:
@@ -166,12 +185,11 @@ def build_zip(dataset_dir: str | Path, config: RunConfig, zip_path: str | Path, 
     inspect_dataset found). `name`: the project folder inside the zip (default: the zip's name).
     """
     zip_path = Path(zip_path)
+    # Paths stay as the scan found them (root/<category>/...), never resolved: an image that is
+    # a link to elsewhere keeps its name in the dataset, and the zip stores the linked-to bytes.
     dataset = scan_dataset(dataset_dir)
-    dataset.root = dataset.root.resolve()
-    dataset.labelled = [(p.resolve(), c) for p, c in dataset.labelled]
-    dataset.unlabelled = [p.resolve() for p in dataset.unlabelled]
     name = project_name(zip_path, name)
-    entries = plan_zip(dataset, config, name, zip_path.name, [Path(p).resolve() for p in exclude])
+    entries = plan_zip(dataset, config, name, zip_path.name, exclude)
     total = sum(e.size for e in entries)
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     partial = zip_path.with_name(zip_path.name + ".partial")

@@ -192,3 +192,34 @@ def test_requirements_file_reads_back():
         path = Path(folder, "requirements.txt")
         path.write_text("# comment\nfastai==2.8.12\n\nscikit-learn>=1.2  # why\n-e .\n", encoding="utf-8")
         assert read_requirements(path) == [("fastai", "fastai==2.8.12"), ("scikit-learn", "scikit-learn>=1.2")]
+
+
+def test_images_that_are_links_to_elsewhere_keep_their_name_and_store_their_bytes(tmp_path):
+    """A dataset made of links (to images outside it, or a category folder that is a link) is
+    exported: each image under its name in the dataset, with the bytes of the file linked to."""
+    rng = np.random.default_rng(3)
+    store = tmp_path / "store"
+    originals = [write_png(store / f"original{i}.png", rng.integers(0, 255, (12, 12, 3), dtype=np.uint8))
+                 for i in range(4)]
+    write_png(store / "category b" / "b0.png", rng.integers(0, 255, (12, 12, 3), dtype=np.uint8))
+    root = tmp_path / "linked"
+    for folder, link, target in [("a", "a0.png", 0), ("a", "a1.png", 1), ("unlabelled", "u0.png", 2)]:
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / link).symlink_to(originals[target])
+    (root / "loose.png").symlink_to(originals[3])
+    (root / "b").symlink_to(store / "category b", target_is_directory=True)
+    path = build_zip(root, CONFIG, tmp_path / "linked.zip", exclude=[root / "a" / "a1.png"])
+    with zipfile.ZipFile(path) as archive:
+        images = {n.removeprefix("linked/dataset/"): archive.read(n) for n in archive.namelist() if n.endswith(".png")}
+    assert images == {"a/a0.png": originals[0].read_bytes(), "unlabelled/u0.png": originals[2].read_bytes(),
+                      "unlabelled/loose.png": originals[3].read_bytes(),
+                      "b/b0.png": (store / "category b" / "b0.png").read_bytes()}
+
+
+def test_excluded_files_match_however_the_dataset_path_is_written(dataset, tmp_path, monkeypatch):
+    monkeypatch.chdir(dataset.parent)
+    (tmp_path / "via link").symlink_to(dataset, target_is_directory=True)
+    path = build_zip(tmp_path / "via link", CONFIG, tmp_path / "x.zip", exclude=[Path("my data/Mitose/m1.png")])
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    assert "x/dataset/Mitose/m0.png" in names and "x/dataset/Mitose/m1.png" not in names
