@@ -60,7 +60,11 @@ def stratified_split(labels: list[str], valid_fraction: float, test_fraction: fl
 
 
 def require_examples(classes: list[str], counts: dict[str, int]) -> None:
-    """Fail early, naming them, when categories have no labelled image at all."""
+    """Fail early, naming them, when categories have no labelled image at all (or only one exists)."""
+    if len(classes) < 2:
+        found = f"only {classes[0]!r}" if classes else "none"
+        raise DatasetError(f"a classifier needs at least two categories (one sub-folder each); found {found}. "
+                           "Add a folder with images of another category")
     empty = [name for name in classes if counts.get(name, 0) == 0]
     if empty:
         raise DatasetError(

@@ -20,7 +20,7 @@ import numpy as np
 
 from .config import RunConfig
 from .dataset import Dataset, scan_dataset
-from .errors import SkippedFilesWarning
+from .errors import ConfigError, SkippedFilesWarning
 from .evaluation import evaluate, selection_key
 from .files import atomic_write_csv, atomic_write_json
 from .image_store import ImageStore
@@ -71,12 +71,15 @@ class Workflow:
         self.output = Path(config.output_dir)
         self.root = Path(config.dataset_dir)
         self.started = time.perf_counter()
+        self._refuse_output_inside_dataset()
         self.dataset, self.store = self._load_images()
         self.classes = self.dataset.classes
         self.split = self._split()
+        # Open (and maybe refuse) the saved run before writing anything into its folder.
         self.state, self.resumed = RunState.open(self.output, config.fingerprint(), self._signature(), restart)
         if restart:
             shutil.rmtree(self.output / "checkpoints", ignore_errors=True)
+        self._write_inputs()
         self.trainer = trainer_factory(self.classes, config, log)
         self.trained_now = 0
         self.finals: dict = {}
@@ -94,9 +97,6 @@ class Workflow:
         self.log(f"Reading {len(paths)} images at {cfg.image_size} px...")
         store = ImageStore(paths, cfg.image_size)
         dataset = dataset.without(store.failures)
-        self.output.mkdir(parents=True, exist_ok=True)
-        atomic_write_csv(self.output / "skipped_files.csv", ["file", "reason"],
-                         [(self.relative(p), why) for p, why in dataset.skipped])
         if dataset.skipped:
             listing = "\n".join(f"  {p}: {why}" for p, why in dataset.skipped)
             warnings.warn(SkippedFilesWarning(
@@ -108,15 +108,29 @@ class Workflow:
         cfg = self.config
         split = stratified_split([c for _, c in self.dataset.labelled], cfg.valid_fraction,
                                  cfg.test_fraction, cfg.seed)
-        atomic_write_csv(self.output / "split.csv", ["file", "label", "split"], sorted(
-            (self.relative(self.dataset.labelled[i][0]), self.dataset.labelled[i][1], name)
-            for name in ("train", "valid", "test") for i in split.of(name)))
         counts = {name: len(split.of(name)) for name in ("train", "valid", "test")}
         self.log(f"Dataset: {len(self.classes)} categories ({', '.join(self.classes)}); "
                  f"{len(self.dataset.labelled)} labelled images split {counts['train']} train / "
                  f"{counts['valid']} validation / {counts['test']} test; "
                  f"{len(self.dataset.unlabelled)} unlabelled; {len(self.dataset.skipped)} skipped.")
         return split
+
+    def _refuse_output_inside_dataset(self) -> None:
+        """Run files inside the dataset would be read as categories by the next run."""
+        output, root = self.output.resolve(), self.root.resolve()
+        if output == root or root in output.parents:
+            raise ConfigError("output_dir", f"{self.output} is inside the dataset folder {self.root}; "
+                              "its files would be taken for images and categories. Choose an output "
+                              f"folder outside it, e.g. {root.parent / (root.name + '_results')}")
+
+    def _write_inputs(self) -> None:
+        """What this run reads: the files left out, and which image went to which split."""
+        self.output.mkdir(parents=True, exist_ok=True)
+        atomic_write_csv(self.output / "skipped_files.csv", ["file", "reason"],
+                         [(self.relative(p), why) for p, why in self.dataset.skipped])
+        atomic_write_csv(self.output / "split.csv", ["file", "label", "split"], sorted(
+            (self.relative(self.dataset.labelled[i][0]), self.dataset.labelled[i][1], name)
+            for name in ("train", "valid", "test") for i in self.split.of(name)))
 
     def _signature(self) -> str:
         return dataset_signature([(self.relative(p), c) for p, c in self.dataset.labelled],
@@ -191,12 +205,6 @@ class Workflow:
             votes = label_unlabelled(self.trainer, models, transforms, self.store.take(remaining), cfg.vote)
             accepted = votes.accepted(cfg.threshold)
             self._record_round(number, remaining, votes, accepted)
-            if len(accepted) == 0:
-                self._stop(f"no image was accepted in round {number}")
-            elif len(accepted) == len(remaining):
-                self._stop("no unlabelled images left")
-            elif number == cfg.max_rounds:
-                self._stop(f"the limit of {cfg.max_rounds} round(s) was reached")
         if self.state.stop_reason is None:
             self._stop("no unlabelled images" if self.process.distills else "no distillation")
 
@@ -218,15 +226,33 @@ class Workflow:
                    "mean_confidence_accepted": float(votes.confidence[accepted].mean()) if len(accepted) else None,
                    "threshold": self.config.threshold}
         self.state.rounds.append(summary)
+        # The round and the stop rule it triggers are saved in one write: a kill between the two
+        # would otherwise make the resumed run train one round too many.
+        self.state.stop_reason = self._stop_rule(number, len(remaining), len(accepted))
         self.state.save(self.output)
         self._write_pseudo_labels()
         self._drop_old_checkpoints(keep=f"round-{number}")
         self.log(f"Round {number}: {len(accepted)} of {len(remaining)} images accepted "
                  f"({', '.join(f'{c}: {n}' for c, n in per_class.items())}).")
+        if self.state.stop_reason:
+            self._log_stop()
+
+    def _stop_rule(self, number: int, remaining: int, accepted: int) -> str | None:
+        if accepted == 0:
+            return f"no image was accepted in round {number}"
+        if accepted == remaining:
+            return "no unlabelled images left"
+        if number == self.config.max_rounds:
+            return f"the limit of {self.config.max_rounds} round(s) was reached"
+        return None
 
     def _stop(self, reason: str) -> None:
         self.state.stop_reason = reason
         self.state.save(self.output)
+        self._log_stop()
+
+    def _log_stop(self) -> None:
+        reason = self.state.stop_reason
         self.log(f"Pseudo-labelling finished: {reason}; {len(self.state.pseudo_labels)} pseudo-label(s) in all.")
 
     def _write_pseudo_labels(self) -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from atlass_runtime import PROCESSES, RunConfig
-from atlass_runtime.errors import ResumeError, SkippedFilesWarning
+from atlass_runtime.errors import ConfigError, DatasetError, ResumeError, SkippedFilesWarning
 from atlass_runtime.workflow import Workflow, run_workflow
 from fakes import FakeTrainer
 
@@ -200,6 +200,46 @@ def test_resuming_with_other_settings_is_refused_unless_restarting(colour_datase
         run(other)
     result, _ = run(other, restart=True)
     assert result.results["resumed"] is False
+
+
+def test_a_kill_right_after_a_round_is_saved_does_not_add_a_round(colour_dataset, tmp_path):
+    """The round and the stop rule it triggers are one saved step."""
+    config = config_for(colour_dataset, tmp_path / "o", process="IMD", networks=["ResNet18", "ResNet34"])
+
+    def dies_after_round_one(message):
+        if message.startswith("Round 1: 0 of"):           # logged after the round was saved
+            raise Killed()
+
+    with pytest.raises(Killed):
+        run_workflow(config, trainer_factory=Unsure, log=dies_after_round_one)
+    resumed, _ = run(config, Unsure)
+    assert len(resumed.results["rounds"]) == 1
+    assert resumed.results["stop_reason"] == "no image was accepted in round 1"
+    assert resumed.results["models_trained"] == 2
+
+
+def test_a_refused_resume_leaves_the_old_run_untouched(colour_dataset, tmp_path):
+    run(config_for(colour_dataset, tmp_path / "o", process="ND", networks=["ResNet18"]))
+    before = {f.name: f.read_bytes() for f in (tmp_path / "o").iterdir() if f.is_file()}
+    with pytest.raises(ResumeError):
+        run(config_for(colour_dataset, tmp_path / "o", process="ND", networks=["ResNet18"], seed=9))
+    after = {f.name: f.read_bytes() for f in (tmp_path / "o").iterdir() if f.is_file()}
+    assert after == before
+
+
+def test_an_output_folder_inside_the_dataset_is_refused(colour_dataset):
+    with pytest.raises(ConfigError, match="output_dir: .* inside the dataset folder"):
+        run(config_for(colour_dataset, colour_dataset / "results", process="ND", networks=["ResNet18"]))
+    assert not (colour_dataset / "results").exists()
+
+
+def test_a_single_category_is_refused(colour_dataset, tmp_path):
+    for name in ("b_mid", "c_bright"):
+        for f in (colour_dataset / name).iterdir():
+            f.rename(colour_dataset / "unlabelled" / f"{name}_{f.name}")
+        (colour_dataset / name).rmdir()
+    with pytest.raises(DatasetError, match="at least two categories.*only 'a_dark'"):
+        run(config_for(colour_dataset, tmp_path / "o", process="IDD", networks=["ResNet18"]))
 
 
 def test_resuming_on_a_changed_dataset_is_refused(colour_dataset, tmp_path):
