@@ -43,8 +43,15 @@ def pick_device(prefer: str | None = None) -> torch.device:
 
 
 def lowest_loss(lrs, losses, num_it):
-    """LR-finder suggestion of the paper: the rate at the lowest loss (fastai suggestion API)."""
-    index = int(torch.as_tensor(losses).argmin())
+    """LR-finder suggestion of the paper: the rate at the lowest loss (fastai suggestion API).
+
+    A finder that stopped early (diverged, NaN) may leave no usable loss: then NaN, which
+    `choose_lr` turns into the fallback rate."""
+    losses = torch.as_tensor(losses, dtype=torch.float32).flatten()
+    finite = torch.isfinite(losses)
+    if not bool(finite.any()):
+        return float("nan"), (float("nan"), float("nan"))
+    index = int(torch.where(finite, losses, torch.inf).argmin())
     lr = float(lrs[index])
     return lr, (lr, float(losses[index]))
 
@@ -110,8 +117,8 @@ def _explain_weight_failures(network: str, pretrained: bool):
 class FastaiModel:
     """A trained network: the torch module and how it was trained."""
 
-    def __init__(self, network: str, module: torch.nn.Module, learn: Learner | None = None):
-        self.network, self.module, self.learn = network, module, learn
+    def __init__(self, network: str, module: torch.nn.Module):
+        self.network, self.module = network, module
 
 
 class FastaiTrainer:
@@ -173,7 +180,8 @@ class FastaiTrainer:
             learn.path = Path(scratch)   # the LR finder saves and restores the weights there
             self._two_stages(learn)
         learn.model.eval()
-        return FastaiModel(network, learn.model, learn)
+        # Keep the network only: the Learner holds the optimizer state and the training batches.
+        return FastaiModel(network, learn.model)
 
     def _two_stages(self, learn: Learner) -> None:
         cfg = self.config

@@ -24,6 +24,10 @@ def tiny_config(**changes):
     return RunConfig(**values)
 
 
+# The exported model runs in float32 on the CPU; on a GPU the trainer predicts in bf16/fp16.
+EXPORT_ATOL = 2e-2 if torch.cuda.is_available() else 1e-4
+
+
 def arrays(store, items, classes):
     return LabelledArrays(store.take([p for p, _ in items]),
                           np.array([classes.index(c) for _, c in items], dtype=np.int64))
@@ -34,6 +38,13 @@ def test_lr_rule_of_the_paper():
     losses = torch.tensor([2.0, 1.5, 0.9, 3.0])
     assert lowest_loss(lrs, losses, 100)[0] == pytest.approx(1e-2)
     assert choose_lr(3e-6) == 1e-3 and choose_lr(float("nan")) == 1e-3 and choose_lr(2e-3) == 2e-3
+
+
+def test_lr_rule_survives_a_finder_that_stopped_early():
+    """fastai drops the first 10% and last 5 points, and everything after a NaN: maybe nothing."""
+    assert choose_lr(lowest_loss(torch.tensor([]), torch.tensor([]), 10)[0]) == 1e-3
+    lrs, losses = torch.tensor([1e-4, 1e-3, 1e-2]), torch.tensor([1.0, float("inf"), 0.5])
+    assert lowest_loss(lrs, losses, 100)[0] == pytest.approx(1e-2)
 
 
 @pytest.fixture
@@ -58,14 +69,15 @@ def test_fast_path_equals_fastai_file_pipeline(trained, tmp_path):
     """Same model, same images: in-memory batches vs fastai's test_dl over the files."""
     trainer, model, dataset, store = trained
     paths = store.paths[:10]
-    fast = predict_probabilities(model.module, store.take(paths), "cpu")
+    device = next(model.module.parameters()).device      # CUDA when the machine has one
+    fast = predict_probabilities(model.module, store.take(paths), device)
 
     from fastai.learner import Learner
     from fastai.losses import CrossEntropyLossFlat
 
     learn = Learner(file_dataloaders(dataset.classes, 24), model.module, loss_func=CrossEntropyLossFlat())
     plain, _ = learn.get_preds(dl=learn.dls.test_dl(paths))
-    np.testing.assert_allclose(fast, plain.numpy(), atol=1e-5)
+    np.testing.assert_allclose(fast, plain.numpy(), atol=1e-5 if device.type == "cpu" else 1e-4)
 
 
 def test_export_round_trips_through_fastai_and_onnx(trained, tmp_path):
@@ -78,7 +90,7 @@ def test_export_round_trips_through_fastai_and_onnx(trained, tmp_path):
     session = onnxruntime.InferenceSession(str(tmp_path / "model" / "model.onnx"))
     x = store.pixels[:5].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
     (onnx_probs,) = session.run(None, {"image": x})
-    np.testing.assert_allclose(onnx_probs, expected, atol=1e-4)
+    np.testing.assert_allclose(onnx_probs, expected, atol=EXPORT_ATOL)
 
     from fastai.learner import load_learner
     with warnings.catch_warnings():
@@ -86,7 +98,7 @@ def test_export_round_trips_through_fastai_and_onnx(trained, tmp_path):
         learn = load_learner(tmp_path / "model" / "model.pkl")
     label, index, probs = learn.predict(store.paths[0])
     assert label == dataset.classes[int(expected[0].argmax())]
-    np.testing.assert_allclose(probs.numpy(), expected[0], atol=1e-5)
+    np.testing.assert_allclose(probs.numpy(), expected[0], atol=EXPORT_ATOL)
 
 
 def test_missing_imagenet_weights_say_what_to_do(colour_dataset, monkeypatch):
