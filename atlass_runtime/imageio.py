@@ -47,7 +47,7 @@ def read_image(path: str | Path) -> np.ndarray:
     if data.size == 0:
         raise ImageReadError(path, "empty file (0 bytes)")
     raw = data.tobytes()
-    if raw.startswith(_JPEG_MAGIC) and _JPEG_END not in raw[-64:].rstrip(b"\x00"):
+    if raw.startswith(_JPEG_MAGIC) and _jpeg_is_truncated(raw):
         raise ImageReadError(path, "truncated JPEG (the end of the image is missing); copy the file again")
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if image is None:
@@ -55,6 +55,23 @@ def read_image(path: str | Path) -> np.ndarray:
     elif image.ndim == 3:
         image = _bgr_to_rgb(image)
     return _normalise_layout(image, path)
+
+
+def _jpeg_is_truncated(raw: bytes) -> bool:
+    """OpenCV decodes a cut JPEG without complaint (a grey band at the bottom), so look for the
+    end marker; when data follows it (camera trailers, motion photos), let Pillow decide."""
+    if _JPEG_END in raw[-64:].rstrip(b"\x00"):
+        return False
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(raw)) as pil:
+            pil.load()
+    except OSError as exc:
+        return "truncated" in str(exc).lower()
+    return False
 
 
 def _decode_with_pillow(path: Path, raw: bytes) -> np.ndarray:

@@ -55,3 +55,20 @@ def test_image_store_decodes_what_it_can_and_names_the_rest(tmp_path):
     deep = store.take([p for p in store.paths if p.name == "deep.tif"])[0]
     assert deep.shape == (16, 16, 3) and deep.dtype == np.uint8
     assert deep.max() > 200 and deep.min() < 50   # 16-bit values 150-1700 are stretched, not black
+
+
+def test_a_jpeg_with_data_after_its_end_is_read_but_a_cut_one_is_not(tmp_path):
+    """Camera trailers and motion photos append data after the end marker: still a whole image."""
+    import cv2
+
+    from atlass_runtime.errors import ImageReadError
+    from atlass_runtime.imageio import read_image
+
+    ok, jpeg = cv2.imencode(".jpg", np.full((32, 32, 3), 120, np.uint8))
+    trailer = tmp_path / "motion.jpg"
+    trailer.write_bytes(jpeg.tobytes() + b"\x00ftypmp42" + bytes(range(256)) * 4)
+    assert read_image(trailer).shape == (32, 32, 3)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(jpeg.tobytes()[:-40])
+    with pytest.raises(ImageReadError, match="truncated"):
+        read_image(cut)
