@@ -5,12 +5,16 @@ import os
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import AtlassError, SkippedFilesWarning
 from .export import load_model
 from .image_store import decode_images
 from .imageio import is_image_name
+
+
+CHUNK = 2048   # images decoded at once when predicting
 
 
 def collect_images(inputs) -> list[Path]:
@@ -44,15 +48,22 @@ def predict_images(model, inputs, output_csv: str | Path | None = None, device: 
     device = pick_device(device)
     module.to(device)
     paths = collect_images(inputs)
-    images, failures = decode_images(paths, meta["image_size"])
-    keep = [i for i, p in enumerate(paths) if p not in failures]
+    keep, failures, parts = [], {}, []
+    for start in range(0, len(paths), CHUNK):   # decoded a chunk at a time: big folders fit in memory
+        chunk = paths[start:start + CHUNK]
+        images, failed = decode_images(chunk, meta["image_size"])
+        kept = [i for i, p in enumerate(chunk) if p not in failed]
+        failures.update(failed)
+        keep += [start + i for i in kept]
+        if kept:
+            parts.append(predict_probabilities(module, images[kept], device, batch_size=batch_size))
     if failures:
         listing = "\n".join(f"  {p}: {why}" for p, why in failures.items())
         warnings.warn(SkippedFilesWarning(f"{len(failures)} file(s) could not be read:\n{listing}"), stacklevel=2)
     classes = meta["classes"]
     table = pd.DataFrame({"file": [str(paths[i]) for i in keep]})
     if keep:
-        probabilities = predict_probabilities(module, images[keep], device, batch_size=batch_size)
+        probabilities = np.concatenate(parts)
         table["label"] = [classes[i] for i in probabilities.argmax(axis=1)]
         table["confidence"] = probabilities.max(axis=1).round(6)
         for c, name in enumerate(classes):
