@@ -50,4 +50,4 @@ def make_wizard(qtbot):
     yield make
     for wizard in made:
         wizard.close()
-        assert wizard.pool.activeThreadCount() == 0
+        assert wizard.pool.activeThreadCount() == 0 and wizard.inspections.activeThreadCount() == 0

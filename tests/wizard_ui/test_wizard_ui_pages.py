@@ -64,6 +64,72 @@ def test_typing_another_folder_inspects_it_and_a_missing_folder_is_an_error(make
     assert next_enabled(wizard)
 
 
+def test_typing_a_path_reads_nothing_until_enter(make_wizard, qtbot, mixed_dataset, labelled_dataset):
+    wizard = make_wizard(mixed_dataset)
+    page = wizard.page_named("dataset")
+    page.path_edit.clear()
+    qtbot.keyClicks(page.path_edit, str(labelled_dataset.parent) + "/")     # a pause after a parent folder
+    qtbot.wait(1000)
+    assert page.task is None and wizard.model.dataset_dir == mixed_dataset
+    assert "Press Enter" in page.status.text() and not next_enabled(wizard)
+    qtbot.keyClicks(page.path_edit, labelled_dataset.name)
+    with qtbot.waitSignal(page.inspected, timeout=60000):
+        qtbot.keyClick(page.path_edit, Qt.Key.Key_Return)
+    assert wizard.model.dataset_dir == labelled_dataset and wizard.current_name() == "dataset"
+    assert "2 categories" in page.status.text() and next_enabled(wizard)
+
+
+def test_a_stale_inspection_neither_holds_up_nor_overwrites_the_latest(make_wizard, qtbot, monkeypatch, tmp_path,
+                                                                       mixed_dataset, labelled_dataset):
+    from wizard.ui import dataset_page
+
+    release = threading.Event()
+    real = dataset_page.inspect_dataset
+
+    def inspect(path, progress, cancelled):       # a wrong folder that takes long to read
+        if path.name.startswith("huge"):
+            release.wait(60)
+            return real(labelled_dataset)
+        return real(path)
+
+    monkeypatch.setattr(dataset_page, "inspect_dataset", inspect)
+    wizard = make_wizard(mixed_dataset)
+    page = wizard.page_named("dataset")
+    for name in ("huge1", "huge2"):            # more than the wizard's other pool has threads
+        (tmp_path / name).mkdir()
+        page.path_edit.setText(str(tmp_path / name))
+        page.inspect()
+    try:
+        page.path_edit.setText(str(mixed_dataset))
+        with qtbot.waitSignal(page.inspected, timeout=20000):
+            page.inspect()
+        assert wizard.model.report.root == mixed_dataset.resolve()
+    finally:
+        release.set()
+    wizard.inspections.waitForDone()
+    qtbot.wait(100)                            # results the stale ones queued would arrive now
+    assert wizard.model.report.root == mixed_dataset.resolve() and page.table.rowCount() == 4
+    assert next_enabled(wizard)
+
+
+def test_a_category_too_small_to_split_shows_on_the_dataset_page_already(make_wizard, qtbot, tmp_path):
+    dataset = make_dataset(tmp_path / "small", {"A": 8, "B": 2, "C": 4}, unlabelled=2)
+    wizard = make_wizard(dataset)
+    page = wizard.page_named("dataset")
+    text = page.findings_label.text()
+    assert "Problem:" in text and "'B' (2)" in text and "'C'" not in text.split("Problem:")[1].split("</li>")[0]
+    assert "label more images" in text and "15 % validation, 25 % test, set on the Training page" in text
+    assert next_enabled(wizard)              # the split is set on a later page: the user may go on
+    training = go_to(wizard, qtbot, "MD", "training")
+    click(qtbot, training.toggle)
+    training.fields["valid_fraction"].setValue(40)
+    training.fields["test_fraction"].setValue(40)
+    while wizard.current_name() != "dataset":
+        click(qtbot, wizard.button(QWizard.WizardButton.BackButton))
+    text = page.findings_label.text()
+    assert "'C' (4)" in text and "40 % validation, 40 % test" in text
+
+
 def test_with_a_fully_labelled_dataset_only_nd_can_be_chosen(make_wizard, qtbot, labelled_dataset):
     wizard = make_wizard(labelled_dataset)
     click_next(qtbot, wizard)

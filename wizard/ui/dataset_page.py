@@ -1,11 +1,16 @@
 """Page 1: the organised dataset, inspected off the UI thread: categories, counts, unlabelled
-images and what the user should fix first."""
+images and what the user should fix first.
+
+A folder is inspected when the user says so (Enter, Choose…, leaving the field), never while
+typing: a pause after `/home/` must not read a whole home folder. The inspections run in a pool
+of their own, so one still reading a wrong folder does not hold up the next, and only the latest
+one's result is shown."""
 from __future__ import annotations
 
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, QTimer, Signal
+from PySide6.QtCore import QThreadPool, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLineEdit,
                                QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
@@ -16,7 +21,6 @@ from .plan import NO_UNLABELLED, WizardModel
 from .tasks import Task
 from .widgets import ConfigPage, error_label, finding_html, show_error, text_label
 
-TYPING_PAUSE_MS = 600      # inspect a typed path once typing pauses
 MAX_TABLE_HEIGHT = 330     # more categories than fit scroll
 
 
@@ -30,6 +34,14 @@ def image_kinds(report) -> str:
     depths = ", ".join(f"{n} {kind}" for kind, n in sorted(report.bit_depths.items()))
     colours = ", ".join(f"{n} {kind}" for kind, n in sorted(report.colours.items()))
     return f"Images: {depths}; {colours}."
+
+
+def split_note(config) -> str:
+    """Why a category can be too small to split, and where the split is set."""
+    return (f"Each category is split into training, validation and test images, at least one of each; with "
+            f"the current split ({round(100 * config.valid_fraction)} % validation, "
+            f"{round(100 * config.test_fraction)} % test, set on the Training page) the categories named "
+            "above have too few. The zip cannot be written until this is fixed.")
 
 
 class DatasetPage(ConfigPage):
@@ -64,10 +76,6 @@ class DatasetPage(ConfigPage):
         self.findings_label = text_label(rich=True)
         self.findings_label.setObjectName("findings")
 
-        self.typing = QTimer(self)
-        self.typing.setSingleShot(True)
-        self.typing.setInterval(TYPING_PAUSE_MS)
-        self.typing.timeout.connect(self.inspect)
         self.path_edit.textEdited.connect(self._typed)
         self.path_edit.editingFinished.connect(self.inspect)
 
@@ -97,6 +105,10 @@ class DatasetPage(ConfigPage):
     def cleanupPage(self) -> None:      # the first page: nothing to go back to
         pass
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._show_findings()          # back from the Training page: the split may have changed
+
     # ------------------------------------------------------------------ actions
     def choose_folder(self) -> None:
         start = self.path_edit.text().strip() or str(Path.home())
@@ -106,7 +118,10 @@ class DatasetPage(ConfigPage):
             self.inspect()
 
     def _typed(self, _text: str) -> None:
-        self.typing.start()
+        if self.task is None:
+            typed_another = self._typed_path() != self.model.dataset_dir
+            self.status.setText("Press Enter or click Choose… to read this folder." if typed_another
+                                else self._summary(self.model.report))
         self.completeChanged.emit()
 
     def _typed_path(self) -> Path | None:
@@ -115,7 +130,6 @@ class DatasetPage(ConfigPage):
 
     def inspect(self) -> None:
         """Inspect the folder in the path field (again only if it changed)."""
-        self.typing.stop()
         path = self._typed_path()
         if path == self.model.dataset_dir and (self.model.report is not None or self.task is not None):
             return
@@ -140,7 +154,8 @@ class DatasetPage(ConfigPage):
             self.inspected.emit()
 
     def stop(self) -> None:
-        """Cancel a running inspection (its results, if any still arrive, are ignored)."""
+        """Cancel a running inspection: it reports nothing more, and its thread is not waited
+        for (reading the file list of a big folder cannot be interrupted)."""
         if self.task is not None:
             self.task.silence()
             self.task = None
@@ -175,16 +190,22 @@ class DatasetPage(ConfigPage):
             self._show_report(None)
             self.completeChanged.emit()
 
+    @staticmethod
+    def _summary(report) -> str:
+        if report is None:
+            return ""
+        return (f"{len(report.counts)} categories, {report.labelled} labelled and "
+                f"{report.unlabelled} unlabelled images. {image_kinds(report)}")
+
     def _show_report(self, report) -> None:
         self.progress.hide()
         if report is None:
             self.status.clear()
             self.table.hide()
             self.unlabelled_label.clear()
-            self.findings_label.clear()
+            self._show_findings()
             return
-        self.status.setText(f"{len(report.counts)} categories, {report.labelled} labelled and "
-                            f"{report.unlabelled} unlabelled images. {image_kinds(report)}")
+        self.status.setText(self._summary(report))
         rows = list(report.counts.items()) + [(f"{UNLABELLED} (not sorted)", report.unlabelled)]
         self.table.setRowCount(len(rows))
         for row, (name, count) in enumerate(rows):
@@ -205,7 +226,19 @@ class DatasetPage(ConfigPage):
                 f"<b>{report.unlabelled} unlabelled images</b>: all seven processes can learn from them.")
         else:
             self.unlabelled_label.setText(f"<b>No unlabelled images</b>: {html.escape(NO_UNLABELLED)}")
-        listing = finding_html(report.findings)
+        self._show_findings()
+
+    def _show_findings(self) -> None:
+        """The inspection's findings plus the problems of the current settings (a category too
+        small to split), which would otherwise first show on the summary page."""
+        report = self.model.report
+        if report is None:
+            self.findings_label.clear()
+            return
+        settings = [f for f in self.model.blocking() if f not in report.findings]
+        listing = finding_html(report.findings + settings)
         if report.blocking:
             listing += "<p>Fix the problems above in the dataset folder, then choose it again.</p>"
+        if any(f.code == "too_few_to_split" for f in settings):
+            listing += f"<p>{html.escape(split_note(self.model.config))}</p>"
         self.findings_label.setText(listing)

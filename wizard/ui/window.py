@@ -1,7 +1,8 @@
 """The QWizard: seven pages over one WizardModel; the page list follows the process (nextId).
 
-Background work (inspection, previews, the zip) runs in the wizard's own thread pool; closing the
-wizard cancels it and waits, so no worker outlives the window and no partial zip is left."""
+Background work (previews, the zip) runs in the wizard's own thread pool, dataset inspections in a
+second one (so one still reading a wrongly chosen folder does not hold up the next); closing the
+wizard cancels it all and waits, so no worker outlives the window and no partial zip is left."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,6 +20,7 @@ from .training_page import TrainingPage
 from .transforms_page import TransformsPage
 
 PAGE_ID = {name: index for index, name in enumerate(PAGES)}
+INSPECTION_THREADS = 4     # cancelled inspections still listing a big folder, plus the current one
 
 
 class AtlassWizard(QWizard):
@@ -31,8 +33,10 @@ class AtlassWizard(QWizard):
         self.model = model or WizardModel(dataset_dir, zip_path)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
+        self.inspections = QThreadPool(self)
+        self.inspections.setMaxThreadCount(INSPECTION_THREADS)
         self.pages = {
-            "dataset": DatasetPage(self.model, self.pool),
+            "dataset": DatasetPage(self.model, self.inspections),
             "process": ProcessPage(self.model),
             "transforms": TransformsPage(self.model, self.pool),
             "networks": NetworksPage(self.model, self.pool),
@@ -72,6 +76,7 @@ class AtlassWizard(QWizard):
                 task.silence()
                 page.task = None
         self.pool.waitForDone()
+        self.inspections.waitForDone()
 
     def done(self, result: int) -> None:
         self.shutdown()
