@@ -1,23 +1,34 @@
 """Unpacking a project zip without trusting it: every entry is checked before anything is written.
 
 Refused: absolute names (`/x`, `\\x`), drive letters (`C:`), `..` components, empty components,
-`:` or NUL in a name, and links. A zip holding the project in one top folder (what `atlass
-export` writes) or at its root are both accepted; the project's files land directly in `target`.
-Files already there with the same size and CRC are not rewritten, and files that are not in the
-zip (a run's output folder) are left alone, so unpacking again over an interrupted run is safe.
+`:` or NUL in a name, and links. What macOS Finder adds when it re-compresses a folder
+(`__MACOSX/`, `._*`, `.DS_Store`) is ignored. A zip holding the project in one top folder (what
+`atlass export` writes) or at its root are both accepted; the project's files land directly in
+`target`.
+
+Unpacking over an earlier copy of the project (a folder with its atlass.ipynb) makes the
+project's own files and folders (PROJECT_FILES, PROJECT_FOLDERS) exactly the zip's: an image moved
+to another category is not left in both. Everything else, the run's output folder first, is kept,
+so an unchanged project resumes its run. Files already there with the same size and CRC are not
+rewritten. A non-empty folder without atlass.ipynb is refused untouched.
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import stat
 import zipfile
 import zlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .errors import ProjectError, UnsafeArchiveError
 
 NOTEBOOK_NAME = "atlass.ipynb"
+# What an unpacked project consists of (design section 3); replaced when unpacking again.
+PROJECT_FILES = (NOTEBOOK_NAME, "config.json", "README.md", "requirements.txt")
+PROJECT_FOLDERS = ("atlass_runtime", "dataset")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -55,13 +66,29 @@ def _project_prefix(names: list[list[str]], archive_path) -> int:
                        "or in its one top folder. Give a zip made by `atlass export` or the wizard.")
 
 
+def is_macos_extra(parts: list[str]) -> bool:
+    """What Finder adds when it compresses a folder: resource forks and folder view settings."""
+    return parts[0] == "__MACOSX" or parts[-1].startswith("._") or parts[-1] == ".DS_Store"
+
+
+def project_entries(archive: zipfile.ZipFile, archive_path) -> list[tuple[zipfile.ZipInfo, list[str]]]:
+    """(entry, path components) of every entry to extract; all are checked, Finder's extras left out."""
+    checked = [(info, entry_parts(info, archive_path)) for info in archive.infolist()]
+    return [(info, parts) for info, parts in checked if not is_macos_extra(parts)]
+
+
 def project_folder_name(zip_path: str | Path) -> str:
     """The name of the top folder of a project zip (or the zip's name when it has none)."""
     with zipfile.ZipFile(zip_path) as archive:
-        names = [entry_parts(i, zip_path) for i in archive.infolist()]
+        names = [parts for _, parts in project_entries(archive, zip_path)]
     if _project_prefix(names, zip_path) == 1:
         return names[0][0]
     return Path(zip_path).name.removesuffix(".zip")
+
+
+def is_project_folder(folder: Path) -> bool:
+    """Whether `folder` holds an unpacked project (its notebook, the first file unpacked)."""
+    return (folder / NOTEBOOK_NAME).is_file()
 
 
 def _same_file(path: Path, info: zipfile.ZipInfo) -> bool:
@@ -74,11 +101,55 @@ def _same_file(path: Path, info: zipfile.ZipInfo) -> bool:
     return crc == info.CRC
 
 
+def _output_folders(*configs: str | bytes | None) -> set[str]:
+    """The relative output_dir of each config.json text: never removed, even inside dataset/."""
+    found = set()
+    for text in configs:
+        try:
+            output = PurePosixPath(str(json.loads(text)["output_dir"]).replace("\\", "/"))
+        except (TypeError, ValueError, KeyError):
+            continue
+        if not output.is_absolute() and ".." not in output.parts and output.parts:
+            found.add(output.as_posix())
+    return found
+
+
+def _remove_stale(root: Path, files: set[str], folders: set[str], keep: set[str]) -> None:
+    """Delete what the project's own files and folders hold beyond the zip's `files` and
+    `folders` ('/'-separated, relative to `root`), except `keep` and what lies inside it."""
+    def kept(relative: str) -> bool:
+        return any(relative == k or relative.startswith(k + "/") or k.startswith(relative + "/") for k in keep)
+
+    for name in PROJECT_FILES:
+        path = root / name
+        if name not in files and (path.is_file() or path.is_symlink()) and not kept(name):
+            path.unlink()
+    for top in PROJECT_FOLDERS:
+        if not (root / top).is_dir() or (root / top).is_symlink():
+            continue
+        for current, dirnames, filenames in os.walk(root / top):     # links are not followed
+            here = Path(current)
+            relative = here.relative_to(root).as_posix()
+            for name in filenames:
+                if f"{relative}/{name}" not in files and not kept(f"{relative}/{name}"):
+                    (here / name).unlink()
+            for name in list(dirnames):
+                inside = f"{relative}/{name}"
+                if (inside not in folders or (here / name).is_symlink()) and not kept(inside):
+                    dirnames.remove(name)
+                    if (here / name).is_symlink():
+                        (here / name).unlink()
+                    else:
+                        shutil.rmtree(here / name)
+
+
 def extract_project(zip_path: str | Path, target: str | Path) -> Path:
     """Unpack a project zip into `target` (created if needed); return `target`.
 
-    Raises UnsafeArchiveError (nothing written) for an entry that would land outside `target`,
-    and ProjectError for a zip that is not a project or a `target` holding something else.
+    Over an earlier copy of the project, the project's files become exactly the zip's and the
+    rest (the run's output) is kept. Raises UnsafeArchiveError (nothing written) for an entry
+    that would land outside `target`, and ProjectError (nothing changed) for a zip that is not a
+    project or a non-empty `target` that holds no project.
     """
     zip_path, target = Path(zip_path), Path(target)
     try:
@@ -86,22 +157,36 @@ def extract_project(zip_path: str | Path, target: str | Path) -> Path:
     except (zipfile.BadZipFile, OSError) as exc:
         raise ProjectError(f"{zip_path} cannot be opened as a zip ({exc})") from exc
     with archive:
-        infos = archive.infolist()
-        names = [entry_parts(info, zip_path) for info in infos]   # all checked before any write
-        strip = _project_prefix(names, zip_path)
-        if target.exists() and any(target.iterdir()) and not (target / NOTEBOOK_NAME).is_file():
-            raise ProjectError(f"{target} is not empty and holds no ATLASS project; choose a new or empty "
-                               "folder (or the folder of an earlier run of this project, to continue it)")
-        target.mkdir(parents=True, exist_ok=True)
+        entries = project_entries(archive, zip_path)   # all checked before any write
+        strip = _project_prefix([parts for _, parts in entries], zip_path)
+        entries = [(info, parts[strip:]) for info, parts in entries if parts[strip:]]
+        if target.exists() and not target.is_dir():
+            raise ProjectError(f"{target} is a file; give a folder to unpack the project into")
+        earlier = target.exists() and any(target.iterdir())
+        if earlier and not is_project_folder(target):
+            raise ProjectError(f"{target} is not empty and holds no ATLASS project (no {NOTEBOOK_NAME}); "
+                               "nothing in it was changed. Choose a new or empty folder (or the folder of an "
+                               "earlier run of this project, to continue it)")
         root = target.resolve()
-        for info, parts in zip(infos, names):
-            inside = parts[strip:]
-            if not inside:
-                continue
-            destination = root.joinpath(*inside)
-            if destination.resolve() != root and root not in destination.resolve().parents:
+        for info, parts in entries:
+            destination = root.joinpath(*parts).resolve()
+            if destination != root and root not in destination.parents:
                 raise UnsafeArchiveError(zip_path, info.filename, f"would be written outside {target} "
                                          "(through a link already in that folder)")
+        target.mkdir(parents=True, exist_ok=True)
+        if earlier:
+            names = {"/".join(parts): info for info, parts in entries}
+            config = names.get("config.json")
+            old_config = (root / "config.json").read_text(encoding="utf-8", errors="replace") \
+                if (root / "config.json").is_file() else None
+            folders = {"/".join(parts[:i]) for _, parts in entries for i in range(1, len(parts))}
+            _remove_stale(root, {n for n, i in names.items() if not i.is_dir()},
+                          folders | {n for n, i in names.items() if i.is_dir()},
+                          _output_folders(old_config, archive.read(config) if config else None))
+        # The notebook first: a folder left by an interrupted unpacking is known as a project.
+        entries.sort(key=lambda entry: entry[1] != [NOTEBOOK_NAME])
+        for info, parts in entries:
+            destination = root.joinpath(*parts)
             if info.is_dir():
                 destination.mkdir(parents=True, exist_ok=True)
             elif not _same_file(destination, info):

@@ -9,6 +9,7 @@ import stat
 import zipfile
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 from wizard_helpers import random_image, write_image
@@ -111,6 +112,87 @@ def test_extraction_strips_the_top_folder_and_reextraction_keeps_outputs(project
     assert json.loads((target / "config.json").read_text())["process"] == "IDD"
 
 
+def dataset_files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_unpacking_a_new_export_over_the_old_copy_replaces_the_project_but_keeps_the_run(tmp_path, project_zip):
+    target = extract_project(project_zip, tmp_path / "run")
+    (target / "atlass_output").mkdir()
+    (target / "atlass_output" / "run_state.json").write_text("kept")
+    (target / "my notes.txt").write_text("kept too")
+    (target / "atlass_runtime" / "__pycache__").mkdir()
+    (target / "atlass_runtime" / "__pycache__" / "old.pyc").write_bytes(b"stale")
+    data = tmp_path / "data"                              # the user sorts an image, deletes another
+    (data / "unlabelled" / "u.png").rename(data / "a" / "u.png")
+    (data / "b" / "4.png").unlink()
+    (data / "b" / "day2").mkdir()
+    (data / "b" / "3.png").rename(data / "b" / "day2" / "3.png")
+    again = build_zip(data, RunConfig(process="IDD", networks=["ResNet18"], pretrained=False), tmp_path / "v2" / "proj.zip")
+    extract_project(again, target)
+    with zipfile.ZipFile(again) as archive:
+        shipped = {n.removeprefix("proj/") for n in archive.namelist() if not n.endswith("/")}
+    assert dataset_files(target / "dataset") == {n.removeprefix("dataset/") for n in shipped if n.startswith("dataset/")}
+    assert (target / "dataset" / "a" / "u.png").is_file() and not (target / "dataset" / "unlabelled" / "u.png").exists()
+    assert (target / "dataset" / "unlabelled").is_dir() and not (target / "dataset" / "b" / "3.png").exists()
+    assert dataset_files(target / "atlass_runtime") == {n.removeprefix("atlass_runtime/") for n in shipped
+                                                        if n.startswith("atlass_runtime/")}
+    assert (target / "atlass_output" / "run_state.json").read_text() == "kept"
+    assert (target / "my notes.txt").read_text() == "kept too"
+
+
+def test_an_output_folder_inside_the_dataset_is_kept_too(tmp_path):
+    rng = np.random.default_rng(6)
+    for name in ("a", "b"):
+        write_image(tmp_path / "data" / name / "0.png", random_image(rng))
+    config = RunConfig(process="ND", networks=["ResNet18"], output_dir="dataset/results")
+    target = extract_project(build_zip(tmp_path / "data", config, tmp_path / "p.zip"), tmp_path / "run")
+    (target / "dataset" / "results").mkdir()
+    (target / "dataset" / "results" / "run_state.json").write_text("kept")
+    (target / "dataset" / "a" / "stray.png").write_bytes(b"not in the zip")
+    extract_project(tmp_path / "p.zip", target)
+    assert (target / "dataset" / "results" / "run_state.json").read_text() == "kept"
+    assert not (target / "dataset" / "a" / "stray.png").exists()
+
+
+def test_an_interrupted_unpacking_leaves_a_folder_known_as_the_project(tmp_path, project_zip, monkeypatch):
+    import wizard.safe_extract as safe_extract
+
+    written = []
+
+    def failing_copy(source, out, length):
+        written.append(out.name)
+        if len(written) == 3:
+            raise OSError("disk full")
+        real_copy(source, out, length)
+
+    real_copy = safe_extract.shutil.copyfileobj
+    monkeypatch.setattr(safe_extract.shutil, "copyfileobj", failing_copy)
+    with pytest.raises(OSError, match="disk full"):
+        extract_project(project_zip, tmp_path / "run")
+    monkeypatch.undo()
+    assert Path(written[0]).name == "atlass.ipynb"
+    extract_project(project_zip, tmp_path / "run")                 # the same command again finishes it
+    assert (tmp_path / "run" / "dataset" / "unlabelled" / "u.png").is_file()
+
+
+def test_a_zip_recompressed_by_macos_finder_is_accepted_without_its_extras(tmp_path, project_zip, monkeypatch):
+    finder = tmp_path / "finder.zip"
+    with zipfile.ZipFile(project_zip) as source, zipfile.ZipFile(finder, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        for name in ("__MACOSX/", "__MACOSX/proj/", "__MACOSX/proj/._atlass.ipynb",
+                     "__MACOSX/proj/dataset/a/._0.png", "proj/.DS_Store", "proj/dataset/a/._1.png"):
+            target.writestr(name, b"" if name.endswith("/") else b"\x00\x05\x16\x07 resource fork")
+    folder, _ = open_project(finder, tmp_path / "run")
+    assert (folder / "atlass.ipynb").is_file() and (folder / "dataset" / "a" / "1.png").is_file()
+    assert not any(p.name.startswith("._") or p.name in ("__MACOSX", ".DS_Store") for p in folder.rglob("*"))
+    assert not (tmp_path / "__MACOSX").exists()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert open_project(finder)[0] == tmp_path / "elsewhere" / "proj"    # named after its top folder
+
+
 def test_a_zip_without_top_folder_is_accepted(tmp_path, project_zip):
     flat = tmp_path / "flat.zip"
     with zipfile.ZipFile(project_zip) as source, zipfile.ZipFile(flat, "w") as target:
@@ -127,9 +209,11 @@ def test_things_that_are_not_projects(tmp_path, project_zip):
         extract_project(tmp_path / "other.zip", tmp_path / "t")
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "thesis.docx").write_text("precious")
-    with pytest.raises(ProjectError, match="not empty"):
+    (tmp_path / "busy" / "dataset" / "a").mkdir(parents=True)
+    (tmp_path / "busy" / "dataset" / "a" / "mine.png").write_bytes(b"precious")
+    with pytest.raises(ProjectError, match="not empty.*nothing in it was changed"):
         extract_project(project_zip, tmp_path / "busy")
-    assert listing(tmp_path / "busy") == ["thesis.docx"]
+    assert listing(tmp_path / "busy") == ["dataset", "dataset/a", "dataset/a/mine.png", "thesis.docx"]
     (tmp_path / "notzip.zip").write_text("plain text")
     with pytest.raises(ProjectError, match="neither"):
         open_project(tmp_path / "notzip.zip")
@@ -207,6 +291,49 @@ def test_run_command_passes_its_arguments(monkeypatch, tmp_path, capsys):
     assert calls["stdout"] is None
     out = capsys.readouterr().out
     assert "SUMMARY ResNet18" in out and "nb.ipynb" in out and "results.json" in out
+
+
+def test_run_command_restart_flag(monkeypatch):
+    import wizard.cli as cli
+
+    calls = []
+    monkeypatch.setattr(cli, "run_project", lambda *args, **kwargs: calls.append(kwargs["restart"]) or 1 / 0)
+    for flags in ([], ["--restart"]):
+        with pytest.raises(ZeroDivisionError):
+            main(["run", "p.zip", *flags])
+    assert calls == [False, True]
+
+
+def test_restart_reaches_the_kernel_as_an_environment_variable(project_zip, tmp_path, monkeypatch):
+    import papermill
+
+    from wizard.run_project import RESTART_VARIABLE, run_project
+
+    seen = []
+    monkeypatch.setenv(RESTART_VARIABLE, "1")                 # left over in the shell: not used
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: seen.append(os.environ[RESTART_VARIABLE]))
+    run_project(project_zip, tmp_path / "run")
+    run_project(project_zip, tmp_path / "run", restart=True)
+    assert seen == ["0", "1"] and os.environ[RESTART_VARIABLE] == "1"
+    dataset_cell = next(c.source for c in nbformat.read(tmp_path / "run" / "atlass.ipynb", as_version=4).cells
+                        if c.get("id") == "dataset")
+    assert f'restart=os.environ.get("{RESTART_VARIABLE}") == "1"' in dataset_cell
+
+
+def test_a_run_that_cannot_be_resumed_says_how_to_restart_it(project_zip, tmp_path, monkeypatch):
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from wizard import NotebookExecutionError
+    from wizard.run_project import run_project
+
+    def refuse(*args, **kwargs):
+        raise PapermillExecutionError(7, 7, "wf = Workflow(...)", "ResumeError",
+                                      "atlass_output holds a run with other settings (seed: 0 -> 1)", [])
+
+    monkeypatch.setattr(papermill, "execute_notebook", refuse)
+    with pytest.raises(NotebookExecutionError, match=f"atlass run {project_zip} --restart"):
+        run_project(project_zip, tmp_path / "run", {"seed": "1"})
 
 
 def test_export_command_builds_the_config_from_flags(monkeypatch, tmp_path, capsys):
