@@ -29,7 +29,8 @@ def register(subparsers) -> None:
     run = subparsers.add_parser(
         "run", help="execute a project zip or folder headless (papermill), resumable",
         description="Unpack a project zip safely and execute its notebook with papermill, keeping the "
-                    "executed notebook. Run the same command again to continue an interrupted run.")
+                    "executed notebook. Run the same command again to continue an interrupted run "
+                    "(--restart starts it again).")
     run.add_argument("project", help="a project zip (from `atlass export` or the wizard) or its unzipped folder")
     run.add_argument("--output", "-o", metavar="DIR",
                      help="for a zip: the folder it is unpacked into and run in (default: ./<project name>); "
@@ -37,6 +38,8 @@ def register(subparsers) -> None:
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                      help="change a setting for this run, e.g. -p threshold 0.9 -p networks ResNet18,ResNet34")
     run.add_argument("--timeout", type=int, help="seconds allowed per notebook cell (default: no limit)")
+    run.add_argument("--restart", action="store_true",
+                     help="discard an earlier run in the output folder and start again (by default it is continued)")
     run.add_argument("--quiet", "-q", action="store_true", help="do not echo the notebook's printed output")
     run.set_defaults(handler=_run)
 
@@ -90,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
     parameters = {name: parse_value(value) for name, value in args.parameter}
     echo = None if args.quiet else sys.stdout
     run = run_project(args.project, args.output, parameters, stdout=echo,
-                      stderr=None if args.quiet else sys.stderr, timeout=args.timeout)
+                      stderr=None if args.quiet else sys.stderr, timeout=args.timeout, restart=args.restart)
     print_summary(run.results)
     print(f"\nExecuted notebook: {run.notebook}")
     print(f"Results (report):  {run.results_path}")

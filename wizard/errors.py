@@ -27,11 +27,11 @@ class NotebookExecutionError(AtlassError):
     """A cell of the notebook failed under `atlass run`. The executed notebook (with the error
     shown under the cell) was saved first; `notebook` is its path."""
 
-    def __init__(self, cell: str, cell_index: int, ename: str, evalue: str, notebook):
+    def __init__(self, cell: str, cell_index: int, ename: str, evalue: str, notebook, advice: str = ""):
         self.cell, self.cell_index, self.ename, self.evalue, self.notebook = cell, cell_index, ename, evalue, notebook
         super().__init__(f"the notebook stopped in cell {cell} (cell {cell_index + 1} of the executed "
-                         f"notebook) with {ename}: {evalue}\nThe executed notebook, with the full "
-                         f"traceback under that cell, is {notebook}")
+                         f"notebook) with {ename}: {evalue}\n" + (f"{advice}\n" if advice else "")
+                         + f"The executed notebook, with the full traceback under that cell, is {notebook}")
 
 
 class KernelStoppedError(AtlassError):

@@ -5,7 +5,7 @@ working directory, by a kernel of this Python (or of `python=`). Parameters are 
 RunConfig before a kernel starts, and only the ones that change something are injected. The
 executed notebook is saved in the run's output folder even when a cell fails; the error then
 names that cell. Running again with the same output folder continues the run (the runtime
-resumes from its run_state.json).
+resumes from its run_state.json); `restart=True` discards it and starts again.
 """
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ from .safe_extract import NOTEBOOK_NAME, extract_project, project_folder_name
 
 EXECUTED_NAME = "atlass_executed.ipynb"
 KERNEL_NAME = "python3"
+# Set to "1" for the kernel by `atlass run --restart`: the notebook's Workflow then discards an
+# earlier run in its output folder. Not a RunConfig setting, so not in the parameters cell.
+RESTART_VARIABLE = "ATLASS_RESTART"
 
 
 @dataclass
@@ -63,6 +66,20 @@ def resolve_parameters(base: dict, overrides: dict) -> tuple[RunConfig, dict]:
     config = RunConfig.from_dict(base).replace(**overrides)
     changed = {k: v for k, v in config.to_dict().items() if k in overrides or v != base.get(k)}
     return config, changed
+
+
+@contextlib.contextmanager
+def environment_variable(name: str, value: str):
+    """`name` set to `value` for the duration (kernels started meanwhile inherit it)."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 @contextlib.contextmanager
@@ -106,7 +123,7 @@ def open_project(project: str | Path, output: str | Path | None = None) -> tuple
 
 def run_project(project: str | Path, output: str | Path | None = None, parameters: dict | None = None, *,
                 python: str | Path | None = None, stdout: TextIO | None = None,
-                stderr: TextIO | None = None, timeout: int | None = None) -> ProjectRun:
+                stderr: TextIO | None = None, timeout: int | None = None, restart: bool = False) -> ProjectRun:
     """Execute a project's notebook; return where the results are.
 
     project: a project zip or an unpacked project folder. output: for a zip, the folder it is
@@ -115,6 +132,7 @@ def run_project(project: str | Path, output: str | Path | None = None, parameter
     config.json (values may be text, as from a command line). python: the interpreter of the
     kernel (default: this one). stdout/stderr: where the cells' printed output goes (default:
     nowhere; it is in the executed notebook). timeout: seconds allowed per cell (default: none).
+    restart: discard an earlier run in the output folder instead of continuing it.
 
     Raises ConfigError for a bad parameter (before any kernel starts), NotebookExecutionError
     when a cell fails and KernelStoppedError when the kernel dies or a cell times out (both
@@ -135,14 +153,18 @@ def run_project(project: str | Path, output: str | Path | None = None, parameter
     output_dir.mkdir(parents=True, exist_ok=True)
     executed = output_dir / EXECUTED_NAME
     source = project_dir / NOTEBOOK_NAME
-    with kernel_for(python) as kernel:
+    with kernel_for(python) as kernel, environment_variable(RESTART_VARIABLE, "1" if restart else "0"):
         try:
             papermill.execute_notebook(
                 str(source), str(executed), parameters=inject, cwd=str(project_dir), kernel_name=kernel,
                 progress_bar=False, stdout_file=stdout, stderr_file=stderr, execution_timeout=timeout)
         except PapermillExecutionError as exc:
+            advice = ""
+            if exc.ename == "ResumeError":   # its own advice is for Python; say it for this command
+                advice = (f"To discard that run and start again: atlass run {project} --restart "
+                          "(or keep it and give another output folder with -p output_dir NAME)")
             raise NotebookExecutionError(_cell_name(source, exc.source), exc.cell_index, exc.ename,
-                                         exc.evalue, executed) from None
+                                         exc.evalue, executed, advice) from None
         except CellTimeoutError:
             raise KernelStoppedError(f"a cell ran longer than the {timeout} s allowed", executed) from None
         except DeadKernelError as exc:

@@ -122,6 +122,19 @@ def test_a_failing_cell_is_named_and_the_executed_notebook_kept(tmp_path, capsys
     assert "cell 'dataset'" in err and "DatasetError" in err and str(error.notebook) in err
 
 
+def test_a_run_with_other_settings_is_refused_until_restart(tmp_path, capsys):
+    project = build_zip(sample_dataset(tmp_path / "cells"), RunConfig(process="ND", **TINY), tmp_path / "cells.zip")
+    run_project(project, tmp_path / "run")
+    command = ["run", str(project), "-o", str(tmp_path / "run"), "-p", "seed", "5", "-q"]
+    assert main(command) == 1                                 # the finished run has seed 0
+    err = capsys.readouterr().err
+    assert "ResumeError" in err and f"atlass run {project} --restart" in err
+    assert main(command + ["--restart"]) == 0
+    results = json.loads((tmp_path / "run" / "atlass_output" / "results.json").read_text(encoding="utf-8"))
+    assert results["resumed"] is False and results["config"]["seed"] == 5
+    assert results["models_trained_this_session"] == results["models_trained"] >= 1
+
+
 def test_a_cell_past_its_time_stops_the_run_with_the_notebook_kept(tmp_path):
     project = build_zip(sample_dataset(tmp_path / "cells"), RunConfig(process="ND", **TINY), tmp_path / "cells.zip")
     with pytest.raises(KernelStoppedError, match="longer than the 1 s allowed") as caught:
