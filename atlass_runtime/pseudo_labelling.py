@@ -1,5 +1,8 @@
 """Step 3 of the workflow: every (model, transform) pair predicts every unlabelled image, in large
-batches, and the votes are combined. Each transformed copy is made once and shown to all models."""
+batches, and the votes are combined. Each transformed copy is made once and shown to all models.
+
+The transforms act on the images at the network's input size (after the resize), so a 5x5 blur
+changes an image as much whatever the camera's resolution, and no file is decoded twice."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
