@@ -24,6 +24,10 @@ REQUIREMENT_MODULES = {
 }
 # Never replaced by an install: the GPU build Colab (or the user) already has.
 KEEP_INSTALLED = ("torch", "torchvision")
+# Installed but too old for the runtime: (lowest, first unsupported version) and what is
+# upgraded with it. fastai 2.8 moved its transforms to fasttransform, which the runtime imports.
+SUPPORTED_VERSIONS = {"fastai": ("2.8", "2.9")}
+UPGRADED_TOGETHER = {"fastai": ("fastai", "fastcore", "fasttransform")}
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*?)\s*$")
 DRIVE = "/content/drive"
 
@@ -58,24 +62,54 @@ def missing_requirements(path: str | Path = "requirements.txt") -> list[str]:
             if importlib.util.find_spec(module_of(name)) is None]
 
 
+def installed_version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """(2, 7, 19) for '2.7.19', '2.7.19.post1' or '2.7.19+cpu'."""
+    return tuple(int(n) for n in re.findall(r"\d+", version.split("+")[0])[:3])
+
+
+def outdated_requirements(path: str | Path = "requirements.txt") -> list[str]:
+    """The requirements to install because an installed package is older than the runtime
+    supports (with the packages upgraded together with it), as written in the file."""
+    lines = dict(read_requirements(path))
+    found = []
+    for name, (lowest, _) in SUPPORTED_VERSIONS.items():
+        version = installed_version(name)
+        if version is not None and _release(version) < _release(lowest):
+            print(f"{name} {version} is installed; the notebook needs {lowest} or newer: upgrading it.")
+            found += [lines.get(n, n) for n in UPGRADED_TOGETHER[name]]
+    return found
+
+
+def _unpinned(requirement: str) -> str:
+    """A requirement without its pin; a supported range where an old version may be installed."""
+    name = re.split(r"[=<>!~;\s\[]", requirement, maxsplit=1)[0]
+    if name in SUPPORTED_VERSIONS:
+        lowest, beyond = SUPPORTED_VERSIONS[name]
+        return f"{name}>={lowest},<{beyond}"
+    return name
+
+
 def _installed_constraints() -> list[str]:
-    constraints = []
-    for name in KEEP_INSTALLED:
-        try:
-            constraints.append(f"{name}=={importlib.metadata.version(name)}")
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return constraints
+    return [f"{name}=={installed_version(name)}" for name in KEEP_INSTALLED if installed_version(name)]
 
 
 def install_missing_requirements(path: str | Path = "requirements.txt", runner=subprocess.check_call) -> list[str]:
-    """pip-install only what is missing, never replacing the installed PyTorch.
+    """pip-install only what is missing or too old, never replacing the installed PyTorch.
 
-    Installed packages are kept even when their version differs from the pinned one (Colab's are
-    recent enough). A pinned version pip cannot find for this Python is retried without its pin.
-    Returns the requirements it installed. `runner` runs the pip command (tests replace it).
+    Installed packages are kept even when their version differs from the pinned one, unless the
+    runtime cannot use them (fastai before 2.8: upgraded with fastcore and fasttransform). A
+    pinned version pip cannot find for this Python is retried without its pin. Returns the
+    requirements it installed. `runner` runs the pip command (tests replace it).
     """
     missing = missing_requirements(path)
+    missing += [line for line in outdated_requirements(path) if line not in missing]
     if not missing:
         print("Every required package is already installed.")
         return []
@@ -87,7 +121,7 @@ def install_missing_requirements(path: str | Path = "requirements.txt", runner=s
         try:
             runner(command + missing)
         except subprocess.CalledProcessError:
-            unpinned = [re.split(r"[=<>!~;\s]", line, maxsplit=1)[0] for line in missing]
+            unpinned = [_unpinned(line) for line in missing]
             print("The pinned versions are not available here; installing the latest of:", ", ".join(unpinned))
             runner(command + unpinned)
     importlib.invalidate_caches()

@@ -1,16 +1,17 @@
 """requirements.txt of a project: what the runtime needs, pinned to the versions of the
 environment that exported it (what the project was tested with).
 
-In Colab the notebook installs only the ones that cannot be imported, so Colab's own PyTorch is
-never replaced; locally, `pip install -r requirements.txt` reproduces the exporting environment.
+In Colab the notebook installs only the ones that cannot be imported (and upgrades a fastai older
+than the runtime supports), so Colab's own PyTorch is never replaced; locally, `pip install -r requirements.txt` reproduces the exporting environment.
 """
 from __future__ import annotations
 
 import importlib.metadata
 
-# Distributions the runtime imports, directly or through fastai (see the test that scans it).
+# Distributions the runtime imports, directly or through fastai (see the test that scans it);
+# timm because the runtime accepts any timm model name as a network.
 RUNTIME_DISTRIBUTIONS = (
-    "fastai", "fastcore", "fastprogress", "fasttransform", "torch", "torchvision", "numpy",
+    "fastai", "fastcore", "fastprogress", "fasttransform", "torch", "torchvision", "timm", "numpy",
     "pandas", "opencv-python-headless", "scikit-learn", "matplotlib", "pillow", "onnx", "pyyaml",
 )
 # Any of these provides cv2; the first one installed is pinned.

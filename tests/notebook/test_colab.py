@@ -58,6 +58,50 @@ def test_a_pin_pip_cannot_find_is_retried_without_it(tmp_path, capsys):
     assert "not available" in capsys.readouterr().out
 
 
+@pytest.fixture
+def old_fastai(monkeypatch):
+    """fastai 2.7 installed (Colab's, for a while), everything else as it is here."""
+    real = colab.installed_version
+    monkeypatch.setattr(colab, "installed_version", lambda name: "2.7.19" if name == "fastai" else real(name))
+
+
+def test_a_fastai_too_old_is_upgraded_with_its_companions_but_torch_kept(tmp_path, old_fastai, capsys):
+    path = requirements(tmp_path, "fastai==2.8.12\nfastcore==1.8.14\nfasttransform==0.0.2\ntorch==1.0\nnumpy==1.0\n")
+    commands = []
+
+    def runner(command):
+        constraints = command[command.index("-c") + 1]
+        commands.append((command, open(constraints, encoding="utf-8").read()))
+
+    installed = colab.install_missing_requirements(path, runner=runner)
+    assert installed == ["fastai==2.8.12", "fastcore==1.8.14", "fasttransform==0.0.2"]
+    (command, constraints), = commands
+    assert command[-3:] == installed and not any(c.startswith(("torch", "numpy")) for c in command)
+    assert f"torch=={importlib.metadata.version('torch')}" in constraints
+    assert "fastai 2.7.19 is installed" in capsys.readouterr().out
+
+
+def test_an_upgrade_without_its_pins_stays_in_the_supported_range(tmp_path, old_fastai):
+    path = requirements(tmp_path, "fastai==2.8.12\nfastcore==1.8.14\n")
+    commands = []
+
+    def runner(command):
+        commands.append(command)
+        if len(commands) == 1:
+            raise subprocess.CalledProcessError(1, command)
+
+    colab.install_missing_requirements(path, runner=runner)
+    assert commands[1][-3:] == ["fastai>=2.8,<2.9", "fastcore", "fasttransform"]
+
+
+def test_a_recent_enough_fastai_is_kept(tmp_path, monkeypatch):
+    real = colab.installed_version
+    monkeypatch.setattr(colab, "installed_version", lambda name: "2.8.1" if name == "fastai" else real(name))
+    assert colab.outdated_requirements(requirements(tmp_path, "fastai==2.8.12\n")) == []
+    monkeypatch.setattr(colab, "installed_version", lambda name: None if name == "fastai" else real(name))
+    assert colab.outdated_requirements(requirements(tmp_path, "fastai==2.8.12\n")) == []   # missing: not "old"
+
+
 def test_nothing_to_install(tmp_path, capsys):
     def runner(command):
         raise AssertionError("pip must not run")

@@ -116,7 +116,7 @@ def test_requirements_cover_every_module_the_runtime_imports():
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 imported.add(node.module.split(".")[0])
     third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "atlass_runtime"}
-    optional = {"timm", "google", "IPython"}   # extra networks; Colab only; present in any notebook
+    optional = {"google", "IPython"}           # Colab only; present in any notebook
     provided = {module_of(line.split("==")[0]) for line in pinned_requirements()}
     assert "torch" in third_party and "cv2" in third_party       # the scan sees the real imports
     assert third_party - optional <= provided, third_party - optional - provided
@@ -223,3 +223,18 @@ def test_excluded_files_match_however_the_dataset_path_is_written(dataset, tmp_p
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
     assert "x/dataset/Mitose/m0.png" in names and "x/dataset/Mitose/m1.png" not in names
+
+
+def test_pinned_fastai_is_the_range_the_project_and_the_colab_upgrade_accept():
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    from atlass_runtime.colab import SUPPORTED_VERSIONS
+
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    fastai = next(Requirement(d) for d in pyproject["project"]["dependencies"] if d.startswith("fastai"))
+    lowest, beyond = SUPPORTED_VERSIONS["fastai"]
+    assert fastai.specifier == Requirement(f"fastai>={lowest},<{beyond}").specifier
+    pins = dict(line.split("==") for line in pinned_requirements())
+    assert pins["fastai"] in fastai.specifier and "fasttransform" in pins and "timm" in pins
