@@ -322,3 +322,87 @@ def test_a_timm_name_is_checked_once_timm_is_loaded_in_the_background(make_wizar
     page.several.other_edit.setText("no_such_net")
     page.several.other_edit.editingFinished.emit()
     assert "unknown network 'no_such_net'" in error_text(page, "networks") and not next_enabled(wizard)
+
+
+@pytest.fixture
+def no_timm_yet(monkeypatch):
+    """timm not imported yet (the page then loads it in the background); restored afterwards."""
+    monkeypatch.delitem(sys.modules, "timm", raising=False)
+    return monkeypatch
+
+
+def test_load_timm_says_when_timm_is_not_installed(no_timm_yet):
+    from wizard.ui.networks_page import load_timm
+
+    no_timm_yet.setitem(sys.modules, "timm", None)          # `import timm` raises ImportError
+    assert load_timm(None, None) is False
+
+
+def test_without_timm_a_typed_name_is_loaded_for_once_and_taken(make_wizard, qtbot, mixed_dataset, no_timm_yet):
+    from wizard.ui import networks_page
+
+    calls = []
+
+    def load(progress, cancelled):               # as the real one when timm is not installed
+        calls.append(1)
+        sys.modules["timm"] = None
+        return False
+
+    no_timm_yet.setattr(networks_page, "load_timm", load)
+    wizard = make_wizard(mixed_dataset)
+    page = go_to(wizard, qtbot, "MD", "networks")
+    page.several.other_edit.setText("my_net")
+    page.several.other_edit.editingFinished.emit()
+    qtbot.waitUntil(lambda: page.task is None and not page.checking.isVisible(), timeout=60000)
+    qtbot.wait(200)                               # a restarted load would show now
+    assert calls == [1] and page.task is None
+    assert wizard.model.config.networks[-1] == "my_net" and next_enabled(wizard)
+    assert page.timm_note.isVisible() and "checked when training starts" in page.timm_note.text()
+
+
+def test_a_broken_timm_is_shown_and_the_built_in_networks_still_go_on(make_wizard, qtbot, mixed_dataset,
+                                                                      no_timm_yet):
+    from wizard.ui import networks_page
+
+    def load(progress, cancelled):
+        raise RuntimeError("timm was built for another torch")
+
+    no_timm_yet.setattr(networks_page, "load_timm", load)
+    wizard = make_wizard(mixed_dataset)
+    page = go_to(wizard, qtbot, "MD", "networks")
+    page.several.other_edit.setText("efficientnet_b0")
+    page.several.other_edit.editingFinished.emit()
+    qtbot.waitUntil(lambda: page.task is None, timeout=60000)
+    assert not page.checking.isVisible() and page.timm_note.isVisible()
+    assert "built for another torch" in page.timm_note.text() and not next_enabled(wizard)
+    click(qtbot, page.several.buttons["Other"])
+    assert next_enabled(wizard) and not page.timm_note.isVisible()
+    assert wizard.model.config.networks == list(PROCESSES["MD"].default_networks)
+    click_next(qtbot, wizard)
+    assert wizard.current_name() == "training"
+
+
+def alt_n(qtbot, wizard) -> None:
+    """Alt+N (&Next) as the window system delivers it: through the shortcut map, to the window."""
+    qtbot.keyClick(wizard.windowHandle(), Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+    qtbot.wait(100)                               # delivered through the event queue
+
+
+def test_a_just_typed_name_applies_when_next_is_pressed_with_the_keyboard(make_wizard, qtbot, mixed_dataset,
+                                                                          no_timm_yet):
+    fake = types.ModuleType("timm")
+    fake.is_model = lambda name: name == "efficientnet_b0"
+    no_timm_yet.setitem(sys.modules, "timm", fake)
+    wizard = make_wizard(mixed_dataset)
+    page = go_to(wizard, qtbot, "MD", "networks")
+    wizard.activateWindow()                      # shortcuts reach the active window only
+    qtbot.waitUntil(wizard.isActiveWindow)
+    page.several.other_edit.setFocus()
+    qtbot.keyClicks(page.several.other_edit, "no_such_net")
+    alt_n(qtbot, wizard)
+    assert wizard.current_name() == "networks" and "no_such_net" in error_text(page, "networks")
+    page.several.other_edit.clear()
+    qtbot.keyClicks(page.several.other_edit, "efficientnet_b0")
+    alt_n(qtbot, wizard)
+    assert wizard.current_name() == "training"
+    assert wizard.model.config.networks == list(PROCESSES["MD"].default_networks) + ["efficientnet_b0"]

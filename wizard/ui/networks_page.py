@@ -13,25 +13,31 @@ from atlass_runtime.networks import NETWORKS
 
 from .plan import WizardModel
 from .tasks import Task
-from .widgets import HELP, ConfigPage, text_label
+from .widgets import ERROR_STYLE, HELP, ConfigPage, text_label
 
 ROWS = 5
 OTHER = "Other"
 BUILT_IN = {name.lower() for name in NETWORKS}
 
 
-def load_timm(_progress, _cancelled) -> None:
-    """Import timm (it imports torch: seconds), so that checking a typed name does not freeze."""
+def load_timm(_progress, _cancelled) -> bool:
+    """Import timm (it imports torch: seconds), so that checking a typed name does not freeze.
+    False when timm is not installed; any other failure of the import is raised."""
     try:
         importlib.import_module("timm")
     except ImportError:
-        pass          # without timm, names are checked when training starts
+        return False
+    return True
+
+
+NOT_INSTALLED = ("timm is not installed here, so the name cannot be checked now; it is checked when "
+                 "training starts.")
 
 
 class _Choice(QWidget):
     """The ten networks plus "other (timm)" as check boxes (several) or radio buttons (one)."""
 
-    def __init__(self, several: bool, changed):
+    def __init__(self, several: bool, changed, edited):
         super().__init__()
         self.several = several
         self.group = QButtonGroup(self)
@@ -53,7 +59,9 @@ class _Choice(QWidget):
         self.other_edit = QLineEdit()
         self.other_edit.setObjectName("network_other_name")
         self.other_edit.setPlaceholderText("efficientnet_b0" + (", convnext_tiny" if several else ""))
-        self.other_edit.editingFinished.connect(lambda: self._typed(changed))
+        self.other_edit.editingFinished.connect(lambda: self.typed(changed))
+        self.other_edit.textEdited.connect(lambda _text: edited())
+        self.handled_text = ""              # the field's text when it was last applied
         row = QHBoxLayout()
         row.addWidget(other)
         row.addWidget(self.other_edit, 1)
@@ -65,9 +73,10 @@ class _Choice(QWidget):
         button.setToolTip(button.toolTip() or HELP["networks"])
         button.toggled.connect(lambda _checked: changed())
 
-    def _typed(self, changed) -> None:
+    def typed(self, changed) -> None:
         """A name typed (checked against timm once typing is done): tick "timm" and apply."""
         other = self.buttons[OTHER]
+        self.handled_text = self.other_edit.text()
         if self.other_edit.text().strip() and not other.isChecked():
             other.setChecked(True)          # applies through its toggled signal
         elif other.isChecked():
@@ -82,6 +91,7 @@ class _Choice(QWidget):
             button.blockSignals(False)
         self.group.setExclusive(not self.several)
         self.other_edit.setText(", ".join(others))
+        self.handled_text = self.other_edit.text()
 
     def names(self) -> list[str]:
         chosen = [name for name in NETWORKS if self.buttons[name].isChecked()]
@@ -98,16 +108,23 @@ class NetworksPage(ConfigPage):
         super().__init__(model, "Networks", "")
         self.pool = pool
         self.task: Task | None = None
+        self.timm_tried = False                 # timm loaded, or found missing, or broken
+        self.timm_error: str | None = None      # why importing timm failed (not: not installed)
+        self.timm_blocks = False                # typed names held back: timm is broken
         self.checking = text_label("Loading timm to check the name…")
         self.checking.hide()
+        self.timm_note = text_label()
+        self.timm_note.setObjectName("timm_note")
+        self.timm_note.hide()
         self.explanation = text_label()
-        self.several = _Choice(True, self._changed)
-        self.one = _Choice(False, self._changed)
+        self.several = _Choice(True, self._changed, self.completeChanged.emit)
+        self.one = _Choice(False, self._changed, self.completeChanged.emit)
         layout = QVBoxLayout(self)
         layout.addWidget(self.explanation)
         layout.addWidget(self.several)
         layout.addWidget(self.one)
         layout.addWidget(self.checking)
+        layout.addWidget(self.timm_note)
         layout.addWidget(self.errors["networks"])
         layout.addWidget(self.other_error)
         layout.addStretch(1)
@@ -134,25 +151,59 @@ class NetworksPage(ConfigPage):
                          "Deeper networks are slower to train.")
         self.refresh_errors()
 
+    def _edited_since_applied(self) -> bool:
+        return self.choice.other_edit.text() != self.choice.handled_text
+
     def isComplete(self) -> bool:
-        return super().isComplete() and self.task is None
+        """Next is enabled for a name edited but not applied yet: Next applies it first."""
+        fine = super().isComplete() or self._edited_since_applied()
+        return fine and self.task is None and not self.timm_blocks
+
+    def validatePage(self) -> bool:
+        """Next: a name still in the field is applied first (Alt+N leaves no editingFinished)."""
+        if self._edited_since_applied():
+            self.choice.typed(self._changed)
+        return self.isComplete()
 
     def _changed(self) -> None:
         names = self.choice.names()
-        typed = [n for n in names if n.lower() not in BUILT_IN]
-        if typed and "timm" not in sys.modules:         # load timm off the UI thread, then check
+        typed = [n for n in names if n and n.lower() not in BUILT_IN]
+        if typed and not self.timm_tried and "timm" not in sys.modules:   # load timm off the UI thread
             if self.task is None:
                 self.task = Task(load_timm, self)
-                self.task.connect(finished=self._timm_loaded)
+                self.task.connect(finished=self._timm_loaded, failed=self._timm_failed)
                 self.task.start(self.pool)
                 self.checking.show()
                 self.completeChanged.emit()
             return
+        self.timm_blocks = bool(typed) and self.timm_error is not None
+        self._show_timm_note(bool(typed))
+        if self.timm_blocks:              # importing timm again would fail again, on the UI thread
+            self.completeChanged.emit()
+            return
         self.apply(networks=names)
 
-    def _timm_loaded(self, _result) -> None:
-        if self.sender() is not self.task:
-            return
+    def _show_timm_note(self, typed: bool) -> None:
+        if self.timm_error is not None:
+            text = (f"timm could not be loaded ({self.timm_error}), so no timm model can be used: untick "
+                    "the timm model to go on with the networks above, or repair the timm installation.")
+        else:
+            text = NOT_INSTALLED if self.timm_tried and sys.modules.get("timm") is None else ""
+        self.timm_note.setText(text)
+        self.timm_note.setStyleSheet(ERROR_STYLE if self.timm_error is not None else "")
+        self.timm_note.setVisible(typed and bool(text))
+
+    def _timm_loaded(self, _loaded: bool) -> None:
+        if self.sender() is self.task:
+            self._timm_ended(None)
+
+    def _timm_failed(self, message: str) -> None:
+        if self.sender() is self.task:
+            self._timm_ended(message)
+
+    def _timm_ended(self, error: str | None) -> None:
+        """Loading was tried once: the typed names are checked now, or held back with the reason."""
         self.task = None
+        self.timm_tried, self.timm_error = True, error
         self.checking.hide()
         self._changed()
