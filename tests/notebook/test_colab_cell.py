@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import notebook_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
 
+import os
 import sys
 import types
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -18,8 +20,8 @@ from atlass_runtime import RunConfig
 from wizard import build_zip, extract_project, render_notebook
 
 
-def colab_cell(content: Path) -> str:
-    notebook = render_notebook(RunConfig(process="IDD"))
+def colab_cell(content: Path, name: str = "cells") -> str:
+    notebook = render_notebook(RunConfig(process="IDD"), name)
     source = next(c.source for c in notebook.cells if c.id == "colab")
     assert source.count("/content") >= 3
     return source.replace("/content", str(content))
@@ -49,19 +51,27 @@ def write_image(path: Path, image: np.ndarray) -> None:
     path.write_bytes(cv2.imencode(".png", image)[1].tobytes())
 
 
+CONFIG = RunConfig(process="IDD", networks=["ResNet18"])
+
+
 @pytest.fixture
 def project_zip(tmp_path) -> Path:
     rng = np.random.default_rng(4)
     for name in ("a", "b"):
         for i in range(4):
             write_image(tmp_path / "data" / name / f"{i}.png", rng.integers(0, 255, (8, 8, 3), dtype=np.uint8))
-    return build_zip(tmp_path / "data", RunConfig(process="IDD", networks=["ResNet18"]), tmp_path / "cells.zip")
+    write_image(tmp_path / "data" / "unlabelled" / "u.png", rng.integers(0, 255, (8, 8, 3), dtype=np.uint8))
+    return build_zip(tmp_path / "data", CONFIG, tmp_path / "cells.zip")
 
 
-def run_cell(source: str) -> dict:
-    namespace = {"output_dir": "atlass_output"}
+def run_cell(source: str, **settings) -> dict:
+    namespace = {"output_dir": "atlass_output", **settings}
     exec(compile(source, "colab-cell", "exec"), namespace)
     return namespace
+
+
+def files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
 
 
 def test_an_uploaded_zip_is_found_unzipped_and_entered(colab, project_zip):
@@ -93,6 +103,80 @@ def test_running_the_cell_again_changes_nothing(colab, project_zip):
     run_cell(colab_cell(colab.content))                           # now in the project folder
     assert Path.cwd() == colab.content / "cells" and (Path.cwd() / "atlass_output").is_dir()
     assert colab.installed == ["requirements.txt", "requirements.txt"]
+
+
+def test_the_zip_of_this_notebook_is_chosen_not_the_newest(colab, project_zip, tmp_path):
+    project_zip.rename(colab.content / "cells.zip")
+    other = build_zip(tmp_path / "data", CONFIG, colab.content / "other.zip")
+    os.utime(other, (other.stat().st_mtime + 60,) * 2)                    # uploaded later
+    run_cell(colab_cell(colab.content))
+    assert Path.cwd() == colab.content / "cells" and not (colab.content / "other").exists()
+    assert colab.mounted == []
+
+
+def test_several_projects_and_none_of_this_notebook_is_an_error(colab, project_zip, tmp_path):
+    project_zip.rename(colab.content / "cells.zip")
+    build_zip(tmp_path / "data", CONFIG, colab.content / "other.zip")
+    with pytest.raises(FileNotFoundError, match=r"jurkat\.zip.*other projects: cells, other"):
+        run_cell(colab_cell(colab.content, "jurkat"))
+    assert Path.cwd() == colab.content and colab.mounted == [str(colab.content / "drive")]
+
+
+def test_the_only_project_is_used_whatever_its_name(colab, project_zip, capsys):
+    project_zip.rename(colab.content / "renamed.zip")                      # its folder inside is 'cells'
+    run_cell(colab_cell(colab.content, "jurkat"))
+    assert Path.cwd() == colab.content / "cells"
+    assert "the only project found (this notebook was made for 'jurkat')" in capsys.readouterr().out
+
+
+def test_an_interrupted_unzip_is_redone_whole_and_the_results_kept(colab, project_zip):
+    project_zip.rename(colab.content / "cells.zip")
+    stale = colab.content / "cells"                            # what an interrupted unzip left
+    (stale / "dataset" / "a").mkdir(parents=True)
+    (stale / "atlass.ipynb").write_text("{}")
+    (stale / "dataset" / "a" / "gone.png").write_bytes(b"from an older export")
+    (stale / "atlass_output").mkdir()
+    (stale / "atlass_output" / "run_state.json").write_text("kept")
+    (colab.content / ".cells.unzipping" / "cells").mkdir(parents=True)    # and an unzip cut short
+    run_cell(colab_cell(colab.content))
+    with zipfile.ZipFile(colab.content / "cells.zip") as archive:
+        shipped = {n.removeprefix("cells/") for n in archive.namelist() if not n.endswith("/")}
+    assert files(stale) == shipped | {"atlass_output/run_state.json", ".atlass_unzipped"}
+    assert (stale / "atlass_output" / "run_state.json").read_text() == "kept"
+    assert sorted(p.name for p in colab.content.iterdir()) == ["cells", "cells.zip"]
+
+
+def test_a_new_upload_replaces_the_unzipped_copy(colab, project_zip, tmp_path):
+    project_zip.rename(colab.content / "cells.zip")
+    run_cell(colab_cell(colab.content))
+    (Path.cwd() / "atlass_output").mkdir()
+    (Path.cwd() / "atlass_output" / "model.pkl").write_bytes(b"trained")
+    (tmp_path / "data" / "unlabelled" / "u.png").rename(tmp_path / "data" / "a" / "u.png")   # sorted since
+    newer = build_zip(tmp_path / "data", CONFIG, tmp_path / "v2" / "cells.zip").rename(colab.content / "cells (1).zip")
+    os.utime(newer, (newer.stat().st_mtime + 60,) * 2)
+    run_cell(colab_cell(colab.content))                        # run again from the project folder
+    dataset = colab.content / "cells" / "dataset"
+    assert (dataset / "a" / "u.png").is_file() and not (dataset / "unlabelled" / "u.png").exists()
+    assert (colab.content / "cells" / "atlass_output" / "model.pkl").read_bytes() == b"trained"
+    assert Path.cwd() == colab.content / "cells"
+
+
+def test_a_folder_of_the_same_name_that_is_no_project_is_left_alone(colab, project_zip):
+    project_zip.rename(colab.content / "cells.zip")
+    (colab.content / "cells").mkdir()
+    (colab.content / "cells" / "thesis.docx").write_text("precious")
+    with pytest.raises(FileExistsError, match="not an ATLASS project"):
+        run_cell(colab_cell(colab.content))
+    assert files(colab.content / "cells") == {"thesis.docx"}
+
+
+def test_settings_that_differ_from_config_json_are_named(colab, project_zip, capsys):
+    project_zip.rename(colab.content / "cells.zip")
+    settings = CONFIG.replace(dataset_dir="dataset", output_dir="atlass_output").to_dict()
+    run_cell(colab_cell(colab.content), **settings)
+    assert "Note:" not in capsys.readouterr().out
+    run_cell(colab_cell(colab.content), **{**settings, "threshold": 0.95})
+    assert "differ from the project's config.json" in capsys.readouterr().out.replace("\n", " ")
 
 
 def test_no_project_anywhere_says_what_to_do(colab):
