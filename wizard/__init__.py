@@ -11,10 +11,12 @@ The public API (stable; the Qt wizard and `atlass export` / `atlass run` are bui
     build_zip(dataset_dir, config, zip_path, progress=None, cancel=None, name=None, exclude=())
         write the project zip; progress(bytes_done, bytes_total), cancel() -> True stops it
         with ExportCancelled and leaves no file behind
-    run_project(zip_or_dir, output=None, parameters={}) -> ProjectRun
-        execute the notebook headless with papermill (resumable; errors name the failing cell)
+    run_project(zip_or_dir, output=None, parameters={}, restart=False) -> ProjectRun
+        execute the notebook headless with papermill (resumable, or started again with
+        restart=True; errors name the failing cell)
     extract_project(zip_path, target)
-        unpack a project zip safely (entries escaping `target` are refused before any write)
+        unpack a project zip safely (entries escaping `target` are refused before any write);
+        over an earlier copy, the project's files become the zip's and the run's output is kept
 
 Errors are AtlassError subclasses: ProjectError, UnsafeArchiveError, ExportCancelled,
 NotebookExecutionError, KernelStoppedError (and the runtime's ConfigError / DatasetError).
