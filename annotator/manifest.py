@@ -2,7 +2,10 @@
 dataset came from, and the order of the categories.
 
 The folders themselves say which category an image is in (the manifest repeats it for
-readers); so a kill between moving a file and saving the manifest loses nothing. The manifest
+readers); so a kill between moving a file and saving the manifest loses nothing. Only an image
+not brought into the output folder yet takes its category from the manifest (one taken from
+its sub-folder when the session was created). Category changes are saved at once, so the order
+of the categories (their number keys) survives a kill. The manifest
 is written atomically, by a background thread that coalesces bursts of actions into one write.
 """
 from __future__ import annotations

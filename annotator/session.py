@@ -19,8 +19,8 @@ from .events import Event
 from .history import AddCategory, Assign, Command, DeleteCategory, History, RenameCategory
 from .manifest import Manifest, ManifestEntry, ManifestWriter, read_manifest, write_manifest
 from .names import check_category_name, check_category_names, natural_key, unique_file_names
-from .source_folder import find_images, ignored
-from .storage import OutputFolder, read_output_folder
+from .source_folder import categories_from_sub_folders, find_images, ignored
+from .storage import OutputFolder, folder_name, read_output_folder
 
 
 @dataclass(slots=True)
@@ -52,8 +52,12 @@ class Session:
 
     # -- opening
     @classmethod
-    def create(cls, image_folder, output_folder, categories: Iterable[str]) -> "Session":
-        """A new session sorting the images under `image_folder` into a new `output_folder`."""
+    def create(cls, image_folder, output_folder, categories: Iterable[str],
+               from_sub_folders: bool = False) -> "Session":
+        """A new session sorting the images under `image_folder` into a new `output_folder`.
+
+        `from_sub_folders`: an image in a top-level sub-folder named like a category starts in
+        that category (saved in the manifest; the background filling puts its file there)."""
         image_folder, output = _resolve(image_folder), _resolve(output_folder)
         _check_folders(image_folder, output)
         categories = check_category_names(categories)
@@ -64,8 +68,12 @@ class Session:
         if not relative:
             raise FolderError(f"no images found in {image_folder} or its sub-folders "
                               "(looked for PNG, JPEG, TIFF, BMP and other image files)")
-        images = [Image(name, path) for name, path in zip(unique_file_names(relative), relative)]
-        session = cls(output, image_folder, categories, images)
+        found = categories_from_sub_folders(relative, categories) if from_sub_folders else [None] * len(relative)
+        images = [Image(name, path, category)
+                  for name, path, category in zip(unique_file_names(relative), relative, found)]
+        assigned = sum(category is not None for category in found)
+        notes = [f"{assigned:,} image(s) assigned from their sub-folder"] if assigned else []
+        session = cls(output, image_folder, categories, images, notes)
         for folder in [*categories, UNLABELLED]:
             session.storage.create_folder(folder)
         write_manifest(output, session.manifest())
@@ -91,18 +99,23 @@ class Session:
         categories += sorted(remaining.values(), key=natural_key)
 
         on_disk, duplicates = {}, []          # by name ignoring case; later files of the same name
-        for file in disk_files:
+        for file in _settled_first(disk_files):
             if file.name.casefold() in on_disk:
                 duplicates.append(file)
             else:
                 on_disk[file.name.casefold()] = file
         images, placements = [], []
+        by_key = {c.casefold(): c for c in categories}
         for entry in manifest.images:
             found = on_disk.pop(entry.name.casefold(), None)
             if found is None and entry.source is None:
                 notes.append(f"{entry.name} is no longer in the output folder")
                 continue
-            images.append(Image(found.name if found else entry.name, entry.source, found.category if found else None))
+            if found is None:     # not brought in yet: a category from its sub-folder still holds
+                category = by_key.get(entry.category.casefold()) if entry.category else None
+            else:
+                category = found.category
+            images.append(Image(found.name if found else entry.name, entry.source, category))
             if found:
                 placements.append((found.name, found.category, found.relative_path))
         for file in sorted(on_disk.values(), key=lambda f: natural_key(f.relative_path)):
@@ -138,13 +151,14 @@ class Session:
         return session
 
     @classmethod
-    def start(cls, image_folder, output_folder, categories: Iterable[str]) -> "Session":
+    def start(cls, image_folder, output_folder, categories: Iterable[str],
+              from_sub_folders: bool = False) -> "Session":
         """Create a session, or continue the one `output_folder` holds for the same image folder
-        (adding the categories it lacks)."""
+        (adding the categories it lacks; `from_sub_folders` only applies to a new session)."""
         output = _resolve(output_folder)
         manifest = read_manifest(output) if output.is_dir() else None
         if manifest is None or manifest.source_folder != _resolve(image_folder):
-            return cls.create(image_folder, output, categories)
+            return cls.create(image_folder, output, categories, from_sub_folders)
         session = cls.open(output)
         for name in categories:
             if name.casefold() not in {c.casefold() for c in session.categories}:
@@ -288,6 +302,7 @@ class Session:
     def _changed_categories(self) -> None:
         self.events.categories_changed.emit()
         self._save()
+        self.flush()     # the order (the number keys) is on disk before the next action: a kill keeps it
 
     def _position(self, name: str) -> int:
         try:
@@ -325,9 +340,40 @@ def describe_output_folder(folder) -> str:
     labelled = sum(1 for file in files if file.category is not None)
     if manifest is not None:
         return (f"Annotation session: {len(manifest.images):,} images from {manifest.source_folder}, "
-                f"{len(categories)} categories, {labelled:,} labelled")
+                f"{len(categories)} categories, {labelled:,} labelled" + _moves(files))
     if not categories and not files:
         raise FolderError(f"{output} holds neither an annotation session nor a dataset")
-    loose = sum(1 for file in files if file.category is None)
-    return (f"Dataset: {len(categories)} category folders, {labelled:,} labelled and {loose:,} unlabelled "
-            "images (loose images will be moved to unlabelled/)")
+    unlabelled = sum(1 for file in files if file.category is None)
+    return (f"Dataset: {len(categories)} category folders, {labelled:,} labelled and {unlabelled:,} unlabelled "
+            "images" + _moves(files))
+
+
+def _settled(file) -> bool:
+    return file.relative_path == f"{folder_name(file.category)}/{file.name}"
+
+
+def _settled_first(files) -> list:
+    """Files already at <category>/<name> first (they keep their names; a file moved up from a
+    sub-folder cannot land on them), the rest in folder order."""
+    return sorted(files, key=lambda file: not _settled(file))
+
+
+def _moves(files) -> str:
+    """What opening will change (Session.open puts every file at <category>/<name>, a later file
+    of a name already taken renamed): '' when nothing."""
+    loose = sum(1 for file in files if "/" not in file.relative_path)
+    nested = sum(1 for file in files if "/" in file.relative_path and not _settled(file))
+    seen: set[str] = set()
+    renamed = 0
+    for file in _settled_first(files):      # in the order Session.open takes them
+        renamed += file.name.casefold() in seen
+        seen.add(file.name.casefold())
+    parts = []
+    if loose:
+        parts.append(f"{loose:,} loose image(s) at the top will be moved into {UNLABELLED}/")
+    if nested:
+        parts.append(f"{nested:,} image(s) not directly in their category folder (in its sub-folders) will be "
+                     f"moved up into it, or into {UNLABELLED}/; the emptied sub-folders stay")
+    if renamed:
+        parts.append(f"{renamed:,} image(s) named like another will be renamed")
+    return (". Opening changes this folder: " + "; ".join(parts) + ". Nothing is deleted.") if parts else ""

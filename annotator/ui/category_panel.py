@@ -160,7 +160,7 @@ class CategoryPanel(QWidget):
             buttons.addWidget(button)
         title = QLabel("Categories")
         title.setStyleSheet("font-weight: bold")
-        hint = QLabel("Click to show; drop images to assign.")
+        hint = QLabel("The number is the key that assigns. Click to show; drop images to assign.")
         hint.setWordWrap(True)
         hint.setStyleSheet("color: palette(mid)")
         layout = QVBoxLayout(self)

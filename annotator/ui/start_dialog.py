@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from ..errors import AnnotatorError
 from ..names import category_name_problem
 from ..session import Session, describe_output_folder
-from ..source_folder import summarise_source
+from ..source_folder import SourceSummary, summarise_source
 
 MAX_CATEGORIES = 30
 
@@ -36,6 +36,7 @@ class StartDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("ATLASS annotator — start")
         self.session: Session | None = None
+        self.source: SourceSummary | None = None      # the chosen image folder, once read
         self._ready = False                           # no checks while the widgets are being made
         self.tabs = QTabWidget()
         self.tabs.addTab(self._new_tab(), "New session")
@@ -85,6 +86,14 @@ class StartDialog(QDialog):
         self.names_layout = QFormLayout(self.names_box)
         self.names_layout.setContentsMargins(0, 0, 0, 0)
         self.name_edits: list[QLineEdit] = []
+        self.from_folders = QCheckBox("Assign images from their sub-folder")
+        self.from_folders.setToolTip("An image in a sub-folder named like a category starts in that category "
+                                     "(you can still change it); the others start unlabelled")
+        self.from_folders.clicked.connect(self._from_folders_clicked)
+        self._from_folders_chosen = False            # the user set it: names no longer decide
+        self.from_folders_info = QLabel()
+        self.from_folders_info.setWordWrap(True)
+        self.from_folders_info.setStyleSheet("color: palette(mid)")
         form = QFormLayout(tab)
         form.addRow("Image folder:", _folder_row(self.images_edit, "Image folder", self, self._images_changed))
         form.addRow("", self.images_info)
@@ -96,6 +105,8 @@ class StartDialog(QDialog):
         form.addRow("", note)
         form.addRow("Number of categories:", self.count)
         form.addRow("Category names:", self.names_box)
+        form.addRow("", self.from_folders)
+        form.addRow("", self.from_folders_info)
         self.images_edit.editingFinished.connect(self._images_changed)     # not per key: it walks the folder
         self.images_edit.textChanged.connect(self._check)
         self.output_edit.textEdited.connect(lambda _: setattr(self, "_output_edited", True))
@@ -136,11 +147,13 @@ class StartDialog(QDialog):
         """Count the images of the chosen folder and suggest its sub-folders as categories."""
         text = self.images_edit.text()
         folder = Path(text).expanduser() if text else None
+        self._from_folders_chosen = False
         if folder is None or not folder.is_dir():
+            self.source = None
             self.images_info.setText("")
             self._check()
             return
-        summary = summarise_source(folder)
+        summary = self.source = summarise_source(folder)
         found = f"{summary.n_images:,} images found"
         if summary.suggested_categories:
             found += f"; sub-folders suggested as categories: {', '.join(summary.suggested_categories[:8])}"
@@ -180,9 +193,36 @@ class StartDialog(QDialog):
                 return f"Category {position + 1}: {problem}."
         return ""
 
+    def _from_folders_clicked(self, _checked: bool) -> None:
+        self._from_folders_chosen = True
+        self._show_from_folders()
+
+    def _show_from_folders(self) -> None:
+        """The check box offered when some category is named like a sub-folder; ticked by default
+        when the categories are the sub-folders (until the user sets it)."""
+        counts = self.source.sub_folder_counts(self.categories()) if self.source else {}
+        offered = bool(self.source and self.source.suggested_categories)
+        self.from_folders.setVisible(offered)
+        self.from_folders.setEnabled(bool(counts))
+        if not self._from_folders_chosen:
+            self.from_folders.setChecked(bool(counts) and self.source.folders_match(self.categories()))
+        if counts and self.from_folders.isChecked():
+            listing = ", ".join(f"{name} {count:,}" for name, count in counts.items())
+            text = f"{sum(counts.values()):,} images start in a category ({listing}); the others start unlabelled."
+        elif offered and not counts:
+            text = "No category is named like a sub-folder."
+        else:
+            text = ""
+        self.from_folders_info.setText(text)
+        self.from_folders_info.setVisible(bool(text))
+
+    def from_sub_folders(self) -> bool:
+        return self.from_folders.isEnabled() and self.from_folders.isChecked()
+
     def _check(self, *_) -> None:
         if not self._ready:
             return
+        self._show_from_folders()
         problem = self.problem_text()
         self.problem.setText(problem)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
@@ -192,7 +232,8 @@ class StartDialog(QDialog):
             if self.tabs.currentIndex() == 1:
                 self.session = Session.open(self.continue_edit.text())
             else:
-                self.session = Session.start(self.images_edit.text(), self.output_edit.text(), self.categories())
+                self.session = Session.start(self.images_edit.text(), self.output_edit.text(), self.categories(),
+                                             self.from_sub_folders())
         except AnnotatorError as exc:
             self.problem.setText(str(exc))
             return

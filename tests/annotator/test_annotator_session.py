@@ -234,3 +234,85 @@ def test_the_output_folder_reads_as_an_organised_dataset(image_folder, tmp_path,
     assert dataset.classes == ["Empty", "G1", "S"] and dataset.counts() == {"Empty": 0, "G1": 3, "S": 1}
     assert len(dataset.unlabelled) == len(session) - 4
     assert not any(".atlass" in str(path) for path, _ in dataset.labelled)
+
+
+def test_images_can_start_in_the_category_of_their_sub_folder(image_folder, tmp_path, sessions):
+    before = fingerprint(image_folder)
+    out = tmp_path / "out"
+    session = sessions.create(image_folder, out, ["PLATE1", "plate2", "S"], from_sub_folders=True)
+    assert (session.count("PLATE1"), session.count("plate2"), session.count("S"), session.count(None)) == (5, 10, 0, 0)
+    assert "15 image(s) assigned from their sub-folder" in session.notes
+    assert session.storage.wait_filled(30)
+    disk = layout(out)
+    assert len(disk["PLATE1"]) == 5 and len(disk["plate2"]) == 10 and disk["unlabelled"] == set()
+    assert "plate2_same.bmp" in disk["plate2"]
+    session.assign([0], "S")                                      # changed like any other assignment
+    session.close()
+    assert sessions.open(out).count("S") == 1
+    assert fingerprint(image_folder) == before
+
+
+def test_without_the_option_every_image_starts_unlabelled(image_folder, tmp_path, sessions):
+    session = sessions.create(image_folder, tmp_path / "out", ["plate1", "plate2"])
+    assert session.count(None) == len(session) == 15 and session.notes == []
+
+
+def test_a_category_from_a_sub_folder_survives_a_kill_before_its_file_is_brought_in(image_folder, tmp_path,
+                                                                                    sessions, monkeypatch):
+    from annotator.storage import OutputFolder
+
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:                          # killed before any file was copied
+        patch.setattr(OutputFolder, "start_filling", lambda self, images: None)
+        sessions.create(image_folder, out, ["plate1", "plate2"], from_sub_folders=True).close()
+    assert sum(len(files) for files in layout(out).values()) == 0
+    again = sessions.open(out)
+    assert (again.count("plate1"), again.count("plate2")) == (5, 10)
+    assert again.storage.wait_filled(30)
+    assert len(layout(out)["plate1"]) == 5 and len(layout(out)["plate2"]) == 10
+
+
+def test_the_category_order_is_on_disk_as_soon_as_it_changes(flat_folder, tmp_path, sessions, monkeypatch):
+    """The number keys follow this order: a kill right after a rename or an addition must not
+    reorder the categories (names the manifest lacks would be put in alphabetical order)."""
+    import time
+
+    from annotator import manifest
+
+    real = manifest.write_manifest
+
+    def slow_write(output, document):                 # background saves that lag behind
+        time.sleep(0.3)
+        real(output, document)
+
+    monkeypatch.setattr(manifest, "write_manifest", slow_write)
+    out = tmp_path / "out"
+    session = sessions.create(flat_folder, out, ["Zeta", "Beta", "Alpha"])
+    session.rename_category("Zeta", "Omega")
+    assert manifest.read_manifest(out).categories == ["Omega", "Beta", "Alpha"]
+    session.add_category("Delta")
+    session.add_category("Charlie")
+    assert manifest.read_manifest(out).categories == ["Omega", "Beta", "Alpha", "Delta", "Charlie"]
+    session.delete_category("Beta")
+    session.undo()
+    assert manifest.read_manifest(out).categories == ["Omega", "Beta", "Alpha", "Delta", "Charlie"]
+
+
+def test_continuing_says_which_files_opening_moves_or_renames(tmp_path, sessions):
+    dataset = tmp_path / "dataset"
+    make_flat_folder(dataset / "Healthy", 2)                       # img_000, img_001
+    make_flat_folder(dataset / "Healthy" / "day2", 1)              # moved up; img_000 again: renamed
+    make_flat_folder(dataset / "Sick" / "plate" / "well", 1)       # moved up; renamed
+    make_flat_folder(dataset, 3)                                   # loose: into unlabelled/
+    text = describe_output_folder(dataset)
+    assert "3 loose image(s) at the top will be moved into unlabelled/" in text
+    assert "2 image(s) not directly in their category folder" in text and "moved up" in text
+    assert "4 image(s) named like another will be renamed" in text
+    session = sessions.open(dataset)
+    disk = layout(dataset)
+    assert disk["Healthy"] == {"img_000.png", "img_001.png", "Healthy_day2_img_000.png", "day2"}
+    assert disk["Sick"] == {"Sick_plate_well_img_000.png", "plate"}
+    assert len(disk["unlabelled"]) == 3 and (dataset / "Healthy" / "day2").is_dir()
+    assert not list((dataset / "Healthy" / "day2").iterdir())     # the emptied sub-folder stays
+    session.close()
+    assert "Opening changes" not in describe_output_folder(dataset)

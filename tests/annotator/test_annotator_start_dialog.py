@@ -64,3 +64,31 @@ def test_continue_describes_an_original_atlass_folder_and_opens_it(tmp_path, dia
     assert start.session.count("Healthy") == 2 and start.session.count(None) == 3
     start.continue_edit.setText(str(tmp_path / "missing"))
     assert not open_button(start).isEnabled() and "existing folder" in start.problem.text()
+
+
+def test_images_can_start_in_their_sub_folder_s_category(image_folder, tmp_path, dialog):
+    start = dialog(image_folder, tmp_path / "sorted")
+    box = start.from_folders
+    assert box.isEnabled() and box.isChecked()                      # the names are the sub-folders
+    assert "15 images start in a category (plate1 5, plate2 10)" in start.from_folders_info.text()
+    start.name_edits[1].setText("S")                                # not a sub-folder any more
+    assert box.isEnabled() and not box.isChecked()
+    start.name_edits[0].setText("G1")
+    assert not box.isEnabled() and "No category is named like a sub-folder" in start.from_folders_info.text()
+    start.name_edits[0].setText("plate1")
+    start.name_edits[1].setText("plate2")
+    assert box.isChecked()
+    box.click()                                                     # the user's choice is kept
+    start.name_edits[1].setText("Plate2")
+    assert not box.isChecked() and start.from_folders_info.text() == ""
+    box.click()
+    open_button(start).click()
+    session = start.session
+    assert (session.count("plate1"), session.count("Plate2"), session.count(None)) == (5, 10, 0)
+
+
+def test_a_folder_without_sub_folders_offers_no_assignment_from_them(flat_folder, tmp_path, dialog):
+    start = dialog(flat_folder, tmp_path / "sorted", ["G1", "S"])
+    assert not start.from_folders.isVisibleTo(start) and not start.from_sub_folders()
+    open_button(start).click()
+    assert start.session.count(None) == 12

@@ -6,7 +6,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from annotator.ui import dialogs
-from annotator.ui.category_panel import COUNT_ROLE
+from annotator.ui.category_panel import COUNT_ROLE, KEY_ROLE
 from annotator.ui.image_model import ALL_IMAGES, ERROR_ROLE
 from annotator_helpers import fingerprint, layout
 
@@ -203,3 +203,19 @@ def test_a_whole_gui_session_leaves_the_image_folder_untouched(image_folder, tmp
     again.close()
     assert fingerprint(image_folder) == before
     assert set(layout(out)) == {"G1", "S phase", "Prophase", "unlabelled"}
+
+
+def test_the_category_panel_shows_each_number_key_and_a_rename_keeps_it(flat_folder, tmp_path, sessions,
+                                                                         open_window):
+    out = tmp_path / "out"
+    window = open_window(sessions.create(flat_folder, out, ["Zeta", "Beta", "Alpha"]))
+    model = window.categories.model
+
+    def rows():
+        return [(model.label(row), model.index(row).data(KEY_ROLE)) for row in range(model.rowCount())]
+    assert rows() == [("All images", ""), ("Unlabelled", "0"), ("Zeta", "1"), ("Beta", "2"), ("Alpha", "3")]
+    window.session.rename_category("Zeta", "Omega")
+    assert rows()[2] == ("Omega", "1")                              # same place, same key
+    window.select_rows([0])
+    press(window, Qt.Key.Key_1)
+    assert layout(out)["Omega"] == {"img_000.png"}
