@@ -208,7 +208,9 @@ class StartDialog(QDialog):
             self.from_folders.setChecked(bool(counts) and self.source.folders_match(self.categories()))
         if counts and self.from_folders.isChecked():
             listing = ", ".join(f"{name} {count:,}" for name, count in counts.items())
-            text = f"{sum(counts.values()):,} images start in a category ({listing}); the others start unlabelled."
+            total = sum(counts.values())
+            text = (f"All {total:,} images start in a category ({listing})." if total == self.source.n_images else
+                    f"{total:,} images start in a category ({listing}); the others start unlabelled.")
         elif offered and not counts:
             text = "No category is named like a sub-folder."
         else:

@@ -92,3 +92,12 @@ def test_a_folder_without_sub_folders_offers_no_assignment_from_them(flat_folder
     assert not start.from_folders.isVisibleTo(start) and not start.from_sub_folders()
     open_button(start).click()
     assert start.session.count(None) == 12
+
+
+def test_the_count_says_when_every_image_starts_in_a_category(tmp_path, dialog):
+    source = tmp_path / "sorted_by_hand"
+    make_flat_folder(source / "G1", 3)
+    make_flat_folder(source / "S", 2)
+    start = dialog(source, tmp_path / "out")
+    assert start.from_folders.isChecked()
+    assert start.from_folders_info.text() == "All 5 images start in a category (G1 3, S 2)."
