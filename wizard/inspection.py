@@ -2,8 +2,8 @@
 
 `inspect_dataset(path)` reads every image once (in parallel) and reports categories and counts,
 unlabelled images, unreadable files, byte-identical duplicates, bit depths and colour, plus
-findings in plain words. A finding is `blocking` when the notebook would stop on it (a category
-without any image, or too few to split).
+findings in plain words. A finding is `blocking` when the notebook would stop on it (a single
+category, a category without any image, or too few to split).
 """
 from __future__ import annotations
 
@@ -193,6 +193,10 @@ def _duplicate_groups(readable: list[tuple[ImageFacts, str | None]]) -> list[lis
 
 def _findings(report: DatasetReport, label_of: dict[Path, str | None]) -> list[Finding]:
     found: list[Finding] = []
+    if len(report.counts) == 1:
+        found.append(Finding("one_category", f"only one category ({next(iter(report.counts))!r}): a classifier "
+                             "tells at least two apart; add a folder with images of another category",
+                             blocking=True))
     empty = [name for name, count in report.counts.items() if count == 0]
     if empty:
         found.append(Finding("empty_category", "no readable labelled image in "

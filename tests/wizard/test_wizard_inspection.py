@@ -56,6 +56,12 @@ def test_few_images_imbalance_and_empty_categories(tmp_path, rng):
     assert not found["few_images"].blocking and not found["imbalance"].blocking
 
 
+def test_a_single_category_blocks(tmp_path, rng):
+    report = inspect_dataset(make(tmp_path / "d", {"cells": 30}, rng, unlabelled=5))
+    (finding,) = report.blocking
+    assert finding.code == "one_category" and "'cells'" in finding.message
+
+
 def test_balanced_enough_is_not_imbalance(tmp_path, rng):
     report = inspect_dataset(make(tmp_path / "d", {"a": 40, "b": 21}, rng))
     assert "imbalance" not in codes(report)
