@@ -26,9 +26,15 @@ class Split:
 
 
 def class_split_sizes(count: int, valid_fraction: float, test_fraction: float) -> tuple[int, int, int]:
-    """(train, valid, test) sizes for one class: at least one image in each."""
+    """(train, valid, test) sizes for one class: at least one image in each, so any class of
+    3 or more images splits (rounding up large fractions gives way to the training split)."""
     n_test = max(1, round(count * test_fraction))
     n_valid = max(1, round(count * valid_fraction))
+    while count - n_valid - n_test < 1 and max(n_valid, n_test) > 1:
+        if n_valid >= n_test:
+            n_valid -= 1
+        else:
+            n_test -= 1
     return count - n_valid - n_test, n_valid, n_test
 
 
@@ -42,11 +48,10 @@ def stratified_split(labels: list[str], valid_fraction: float, test_fraction: fl
         if class_split_sizes(len(indices), valid_fraction, test_fraction)[0] < 1:
             too_small.append(f"'{label}' has {len(indices)}")
     if too_small:
-        needed = min(n for n in range(3, 1000) if class_split_sizes(n, valid_fraction, test_fraction)[0] >= 1)
         raise DatasetError(
             "too few labelled images to split into training, validation and test: "
             + "; ".join(too_small)
-            + f". Each category needs at least {needed}; label more images or remove the category."
+            + ". Each category needs at least 3; label more images or remove the category."
         )
     train, valid, test = [], [], []
     for label, indices in sorted(by_class.items()):

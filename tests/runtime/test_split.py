@@ -43,3 +43,11 @@ def test_small_classes_are_named_with_their_counts():
 
 def test_three_images_are_enough():
     assert class_split_sizes(3, 0.15, 0.25) == (1, 1, 1)
+
+
+@pytest.mark.parametrize("valid, test", [(0.15, 0.25), (0.4, 0.4), (0.3, 0.6), (0.05, 0.05)])
+def test_every_class_of_three_or_more_splits_whatever_the_fractions(valid, test):
+    """Rounding up two large fractions used to leave 4 images without a training one (0.4/0.4)."""
+    for count in range(3, 40):
+        n_train, n_valid, n_test = class_split_sizes(count, valid, test)
+        assert min(n_train, n_valid, n_test) >= 1 and n_train + n_valid + n_test == count

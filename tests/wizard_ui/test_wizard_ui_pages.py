@@ -113,21 +113,12 @@ def test_a_stale_inspection_neither_holds_up_nor_overwrites_the_latest(make_wiza
 
 
 def test_a_category_too_small_to_split_shows_on_the_dataset_page_already(make_wizard, qtbot, tmp_path):
-    dataset = make_dataset(tmp_path / "small", {"A": 8, "B": 2, "C": 4}, unlabelled=2)
+    dataset = make_dataset(tmp_path / "small", {"A": 8, "B": 2, "C": 3}, unlabelled=2)
     wizard = make_wizard(dataset)
     page = wizard.page_named("dataset")
     text = page.findings_label.text()
     assert "Problem:" in text and "'B' (2)" in text and "'C'" not in text.split("Problem:")[1].split("</li>")[0]
-    assert "label more images" in text and "15 % validation, 25 % test, set on the Training page" in text
-    assert next_enabled(wizard)              # the split is set on a later page: the user may go on
-    training = go_to(wizard, qtbot, "MD", "training")
-    click(qtbot, training.toggle)
-    training.fields["valid_fraction"].setValue(40)
-    training.fields["test_fraction"].setValue(40)
-    while wizard.current_name() != "dataset":
-        click(qtbot, wizard.button(QWizard.WizardButton.BackButton))
-    text = page.findings_label.text()
-    assert "'C' (4)" in text and "40 % validation, 40 % test" in text
+    assert "label more images" in text and "at least 3 labelled images" in text
 
 
 def test_with_a_fully_labelled_dataset_only_nd_can_be_chosen(make_wizard, qtbot, labelled_dataset):
@@ -279,17 +270,12 @@ def test_the_summary_page_says_what_will_run_and_what_it_costs(make_wizard, qtbo
     assert page.path_error.isVisible() and not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
 
 
-def test_settings_that_leave_a_category_too_small_to_split_block_the_zip(make_wizard, qtbot, tmp_path):
-    dataset = make_dataset(tmp_path / "small", {"A": 8, "B": 4}, unlabelled=2)
+def test_a_category_too_small_to_split_blocks_the_zip(make_wizard, qtbot, tmp_path):
+    dataset = make_dataset(tmp_path / "small", {"A": 8, "B": 2}, unlabelled=2)
     wizard = make_wizard(dataset)
-    assert next_enabled(wizard)                       # fine with the default split...
-    page = go_to(wizard, qtbot, "MD", "training")
-    click(qtbot, page.toggle)
-    page.fields["valid_fraction"].setValue(40)
-    page.fields["test_fraction"].setValue(40)
-    click_next(qtbot, wizard)
+    go_to(wizard, qtbot, "MD", "summary")
     summary = wizard.page_named("summary")
-    assert "Problem:" in summary.findings.text() and "'B' (4)" in summary.findings.text()
+    assert "Problem:" in summary.findings.text() and "'B' (2)" in summary.findings.text()
     assert not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
 
 

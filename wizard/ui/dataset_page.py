@@ -36,12 +36,10 @@ def image_kinds(report) -> str:
     return f"Images: {depths}; {colours}."
 
 
-def split_note(config) -> str:
-    """Why a category can be too small to split, and where the split is set."""
-    return (f"Each category is split into training, validation and test images, at least one of each; with "
-            f"the current split ({round(100 * config.valid_fraction)} % validation, "
-            f"{round(100 * config.test_fraction)} % test, set on the Training page) the categories named "
-            "above have too few. The zip cannot be written until this is fixed.")
+def split_note() -> str:
+    """Why a category can be too small to split."""
+    return ("Each category is split into training, validation and test images, at least one of each, "
+            "so it needs at least 3 labelled images. The zip cannot be written until this is fixed.")
 
 
 class DatasetPage(ConfigPage):
@@ -240,5 +238,5 @@ class DatasetPage(ConfigPage):
         if report.blocking:
             listing += "<p>Fix the problems above in the dataset folder, then choose it again.</p>"
         if any(f.code == "too_few_to_split" for f in settings):
-            listing += f"<p>{html.escape(split_note(self.model.config))}</p>"
+            listing += f"<p>{html.escape(split_note())}</p>"
         self.findings_label.setText(listing)
