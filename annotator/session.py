@@ -74,11 +74,7 @@ class Session:
         assigned = sum(category is not None for category in found)
         notes = [f"{assigned:,} image(s) assigned from their sub-folder"] if assigned else []
         session = cls(output, image_folder, categories, images, notes)
-        for folder in [*categories, UNLABELLED]:
-            session.storage.create_folder(folder)
-        write_manifest(output, session.manifest())
-        session._start()
-        return session
+        return session._ready()
 
     @classmethod
     def open(cls, output_folder) -> "Session":
@@ -144,11 +140,7 @@ class Session:
         if moved:
             notes.append(f"{moved} image file(s) moved to <category>/<name> or unlabelled/<name>")
         session.storage.remove_partial_copies()
-        for folder in [*categories, UNLABELLED]:
-            session.storage.create_folder(folder)
-        write_manifest(output, session.manifest())
-        session._start()
-        return session
+        return session._ready()
 
     @classmethod
     def start(cls, image_folder, output_folder, categories: Iterable[str],
@@ -164,6 +156,14 @@ class Session:
             if name.casefold() not in {c.casefold() for c in session.categories}:
                 session._insert_category(len(session.categories), check_category_name(name, session.categories))
         return session
+
+    def _ready(self) -> "Session":
+        """Every category folder exists and the manifest is on disk; background work starts."""
+        for folder in [*self.categories, UNLABELLED]:
+            self.storage.create_folder(folder)
+        write_manifest(self.output, self.manifest())
+        self._start()
+        return self
 
     def _start(self) -> None:
         self._writer = ManifestWriter(self.output, self.manifest)
