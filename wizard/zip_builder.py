@@ -59,9 +59,11 @@ def project_name(zip_path: str | Path, name: str | None = None) -> str:
 
 def project_config(config: RunConfig) -> RunConfig:
     """The config as the zip holds it: dataset at 'dataset', results in a folder inside the
-    project (a relative output_dir is kept unless it leaves the project folder)."""
+    project (a relative output_dir is kept unless it leaves the project folder or lies in the
+    dataset, where the run's files would be read as images)."""
     output = PurePosixPath(config.output_dir.replace("\\", "/"))
-    if output.is_absolute() or ".." in output.parts or re.match(r"^[A-Za-z]:", config.output_dir):
+    if (output.is_absolute() or ".." in output.parts or re.match(r"^[A-Za-z]:", config.output_dir)
+            or output.parts[:1] in ((DATASET_FOLDER,), ())):
         output = PurePosixPath(DEFAULT_OUTPUT)
     return config.replace(dataset_dir=DATASET_FOLDER, output_dir=output.as_posix())
 

@@ -145,8 +145,16 @@ def test_an_output_folder_inside_the_dataset_is_kept_too(tmp_path):
     rng = np.random.default_rng(6)
     for name in ("a", "b"):
         write_image(tmp_path / "data" / name / "0.png", random_image(rng))
-    config = RunConfig(process="ND", networks=["ResNet18"], output_dir="dataset/results")
-    target = extract_project(build_zip(tmp_path / "data", config, tmp_path / "p.zip"), tmp_path / "run")
+    config = RunConfig(process="ND", networks=["ResNet18"])
+    built = build_zip(tmp_path / "data", config, tmp_path / "built.zip")
+    # export no longer writes such a config, but a hand-edited or older one may have it
+    with zipfile.ZipFile(built) as source, zipfile.ZipFile(tmp_path / "p.zip", "w") as edited:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.endswith("/config.json"):
+                data = json.dumps({**json.loads(data), "output_dir": "dataset/results"}).encode()
+            edited.writestr(info, data)
+    target = extract_project(tmp_path / "p.zip", tmp_path / "run")
     (target / "dataset" / "results").mkdir()
     (target / "dataset" / "results" / "run_state.json").write_text("kept")
     (target / "dataset" / "a" / "stray.png").write_bytes(b"not in the zip")

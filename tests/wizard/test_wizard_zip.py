@@ -171,11 +171,13 @@ def test_unreadable_files_can_be_left_out(dataset, tmp_path):
     assert not any(n.endswith("Mitose/m1.png") for n in names) and any(n.endswith("Mitose/m2.png") for n in names)
 
 
-def test_an_absolute_or_escaping_output_dir_stays_inside_the_project():
+def test_an_absolute_escaping_or_dataset_output_dir_becomes_the_default():
     assert project_config(CONFIG.replace(output_dir="/abs/run")).output_dir == "atlass_output"
     assert project_config(CONFIG.replace(output_dir="../up")).output_dir == "atlass_output"
     assert project_config(CONFIG.replace(output_dir="C:\\runs")).output_dir == "atlass_output"
     assert project_config(CONFIG.replace(output_dir="runs/one")).output_dir == "runs/one"
+    assert project_config(CONFIG.replace(output_dir="dataset/results")).output_dir == "atlass_output"
+    assert project_config(CONFIG.replace(output_dir=".")).output_dir == "atlass_output"
 
 
 def test_project_names_are_safe_folder_names():
