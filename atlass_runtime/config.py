@@ -14,6 +14,7 @@ from typing import Any
 from .errors import ConfigError
 from .networks import canonical_network
 from .processes import PROCESSES, get_process
+from .recipes import LR_RULES, RECIPES, get_recipe
 from .transforms import canonical_transform
 
 VOTES = ("hard", "soft")
@@ -42,10 +43,21 @@ class RunConfig:
         "(the original code).", choices=VOTES))
     max_rounds: int | None = field(default=None, metadata=_help(
         "Most pseudo-labelling rounds for iterative processes (default 5)."))
-    epochs_frozen: int = field(default=2, metadata=_help(
-        "Epochs training only the new head, body frozen (stage 1)."))
-    epochs_unfrozen: int = field(default=8, metadata=_help(
-        "Epochs training the whole network with discriminative learning rates (stage 2)."))
+    recipe: str = field(default="lp-ft", metadata=_help(
+        "How each network is trained: 'lp-ft' fits the new last layer on the frozen features, "
+        "then fine-tunes the whole network gently (made for a few dozen images per category); "
+        "'quick' fits the last layer only (seconds on a CPU); 'paper' is the original recipe.",
+        choices=tuple(RECIPES)))
+    epochs_frozen: int | None = field(default=None, metadata=_help(
+        "Epochs training only the new head, body frozen (stage 1; after the linear probe in "
+        "lp-ft). Default: the recipe's (lp-ft 0, quick 0, paper 2)."))
+    epochs_unfrozen: int | None = field(default=None, metadata=_help(
+        "Epochs training the whole network with discriminative learning rates (stage 2). "
+        "Default: the recipe's (lp-ft 8, quick 0, paper 8)."))
+    lr_rule: str | None = field(default=None, metadata=_help(
+        "How the learning-rate finder's curve gives the rate of stage 2: 'valley', 'steep', "
+        "'minimum' (a tenth of the lowest-loss rate; fastai's suggestions) or 'paper' (the "
+        "lowest-loss rate). Default: the recipe's.", choices=LR_RULES))
     image_size: int = field(default=224, metadata=_help(
         "Images are resized to this many pixels square."))
     batch_size: int = field(default=32, metadata=_help("Images per training batch."))
@@ -116,6 +128,9 @@ class RunConfig:
         if "process" in changes and get_process(changes["process"]).code != self.process:
             for name in ("networks", "transforms", "threshold", "max_rounds"):
                 values[name] = None
+        if "recipe" in changes and get_recipe(changes["recipe"]).name != self.recipe:
+            for name in ("epochs_frozen", "epochs_unfrozen", "lr_rule"):
+                values[name] = None
         values.update(changes)
         return RunConfig.from_dict(values)
 
@@ -130,6 +145,10 @@ class RunConfig:
     @property
     def process_info(self):
         return get_process(self.process)
+
+    @property
+    def recipe_info(self):
+        return get_recipe(self.recipe)
 
     @property
     def epochs(self) -> tuple[int, int]:
@@ -176,10 +195,26 @@ class RunConfig:
         if process.iterative and self.max_rounds < 1:
             raise ConfigError("max_rounds", "iterative processes need at least 1 round")
 
+        try:
+            recipe = get_recipe(_require_str("recipe", self.recipe))
+        except KeyError as exc:
+            raise ConfigError("recipe", exc.args[0]) from None
+        self.recipe = recipe.name
+        if self.epochs_frozen is None:
+            self.epochs_frozen = recipe.epochs_frozen
+        if self.epochs_unfrozen is None:
+            self.epochs_unfrozen = recipe.epochs_unfrozen
         self.epochs_frozen = _number("epochs_frozen", self.epochs_frozen, int, 0, 1000)
         self.epochs_unfrozen = _number("epochs_unfrozen", self.epochs_unfrozen, int, 0, 1000)
-        if self.epochs_frozen + self.epochs_unfrozen < 1:
+        if not recipe.probe_first and self.epochs_frozen + self.epochs_unfrozen < 1:
             raise ConfigError("epochs_unfrozen", "train for at least one epoch in total")
+        if recipe.name == "lp-ft" and self.epochs_unfrozen < 1:
+            raise ConfigError("epochs_unfrozen", "lp-ft fine-tunes the whole network for at least one "
+                              "epoch; for the linear probe alone choose recipe quick")
+        if recipe.name == "quick" and self.epochs_unfrozen:
+            raise ConfigError("epochs_unfrozen", "the quick recipe keeps the network frozen (0 "
+                              "epochs); choose recipe lp-ft to fine-tune the whole network")
+        self.lr_rule = _choice("lr_rule", recipe.lr_rule if self.lr_rule is None else self.lr_rule, LR_RULES)
         self.image_size = _number("image_size", self.image_size, int, 16, 2048)
         self.batch_size = _number("batch_size", self.batch_size, int, 2, 4096)
         self.seed = _number("seed", self.seed, int, 0, 2**32 - 1)

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from .errors import AtlassError
-from .fast_data import MEAN, STD
+from .networks import IMAGENET_MEAN, IMAGENET_STD
 
 PREPROCESSING = (
     "Read the image (first page of multi-page files), keep RGB (grey is repeated, alpha dropped); "
@@ -28,30 +28,31 @@ PREPROCESSING = (
 class NormalisedSoftmax(torch.nn.Module):
     """network(normalise(x)) -> probabilities; what model.onnx contains."""
 
-    def __init__(self, module: torch.nn.Module):
+    def __init__(self, module: torch.nn.Module, mean=IMAGENET_MEAN, std=IMAGENET_STD):
         super().__init__()
         self.module = module
-        self.register_buffer("mean", torch.tensor(MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(STD).view(1, 3, 1, 1))
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1))
 
     def forward(self, x):
         return torch.softmax(self.module((x - self.mean) / self.std), dim=1)
 
 
-def export_model(learn, network: str, classes: list[str], size: int, folder: Path) -> list[Path]:
+def export_model(learn, network: str, classes: list[str], size: int, folder: Path,
+                 mean=IMAGENET_MEAN, std=IMAGENET_STD) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     learn.path = folder
     learn.export("model.pkl")
     onnx_path = folder / "model.onnx"
-    _export_onnx(learn.model, size, onnx_path)
+    _export_onnx(learn.model, size, onnx_path, mean, std)
     meta = {
         "network": network,
         "classes": list(classes),
         "image_size": size,
         "input": "float32 RGB, shape (N, 3, image_size, image_size), values in [0, 1]",
         "output": "class probabilities, shape (N, len(classes))",
-        "mean": list(MEAN),
-        "std": list(STD),
+        "mean": list(mean),
+        "std": list(std),
         "preprocessing": PREPROCESSING,
     }
     meta_path = folder / "model.json"
@@ -59,8 +60,8 @@ def export_model(learn, network: str, classes: list[str], size: int, folder: Pat
     return [folder / "model.pkl", onnx_path, meta_path]
 
 
-def _export_onnx(module: torch.nn.Module, size: int, path: Path) -> None:
-    wrapped = NormalisedSoftmax(module.float().cpu()).eval()
+def _export_onnx(module: torch.nn.Module, size: int, path: Path, mean, std) -> None:
+    wrapped = NormalisedSoftmax(module.float().cpu(), mean, std).eval()
     example = torch.rand(1, 3, size, size)
     partial = path.with_name(path.name + ".partial")
     with warnings.catch_warnings():

@@ -13,10 +13,9 @@ from fastai.data.core import DataLoaders, TfmdDL
 from fastai.data.transforms import Normalize
 from fastai.torch_core import TensorCategory, TensorImage
 from fastai.vision.augment import aug_transforms
-from fastai.vision.core import imagenet_stats
 from fastai.data.transforms import IntToFloatTensor
 
-MEAN, STD = imagenet_stats
+from .networks import IMAGENET_MEAN as MEAN, IMAGENET_STD as STD
 
 
 class ArraySource:
@@ -60,17 +59,17 @@ def to_nchw_tensor(images: np.ndarray, device) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous().to(device)
 
 
-def batch_transforms(augment: bool) -> list:
-    """Scaling to [0, 1], fastai's usual augmentations (training only), ImageNet normalisation."""
+def batch_transforms(augment: bool, mean=MEAN, std=STD) -> list:
+    """Scaling to [0, 1], fastai's usual augmentations (training only), the network's normalisation."""
     tfms = [IntToFloatTensor()]
     if augment:
         tfms += aug_transforms()
-    return tfms + [Normalize.from_stats(MEAN, STD)]
+    return tfms + [Normalize.from_stats(mean, std)]
 
 
 def array_dataloaders(train_images: np.ndarray, train_labels: np.ndarray,
                       valid_images: np.ndarray, valid_labels: np.ndarray,
-                      batch_size: int, device) -> DataLoaders:
+                      batch_size: int, device, mean=MEAN, std=STD) -> DataLoaders:
     """fastai DataLoaders for training from in-memory arrays (augmented train, plain valid)."""
     def source(images, labels):
         return ArraySource(to_nchw_tensor(images, device),
@@ -80,18 +79,19 @@ def array_dataloaders(train_images: np.ndarray, train_labels: np.ndarray,
     # drop_last keeps BatchNorm away from a 1-image batch; skip it when a single batch is all there is.
     train = ArrayDataLoader(source(train_images, train_labels), bs=train_bs, shuffle=True,
                             drop_last=len(train_labels) > train_bs, device=device,
-                            after_batch=batch_transforms(augment=True))
+                            after_batch=batch_transforms(True, mean, std))
     valid = ArrayDataLoader(source(valid_images, valid_labels), bs=max(2, batch_size * 2),
                             shuffle=False, drop_last=False, device=device,
-                            after_batch=batch_transforms(augment=False))
+                            after_batch=batch_transforms(False, mean, std))
     return DataLoaders(train, valid, device=device)
 
 
-def normalise_batch(images: np.ndarray | torch.Tensor, device) -> torch.Tensor:
-    """uint8 NHWC batch -> normalised float NCHW on `device` (what the networks were trained on)."""
+def normalise_batch(images: np.ndarray | torch.Tensor, device, mean=None, std=None) -> torch.Tensor:
+    """uint8 NHWC batch -> normalised float NCHW on `device` (what the networks were trained on);
+    mean/std default to ImageNet's."""
     if isinstance(images, np.ndarray):
         images = torch.from_numpy(np.ascontiguousarray(images))
     x = images.to(device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.tensor(MEAN, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(STD, device=device).view(1, 3, 1, 1)
+    mean = torch.tensor(MEAN if mean is None else mean, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(STD if std is None else std, device=device).view(1, 3, 1, 1)
     return (x - mean) / std

