@@ -241,7 +241,8 @@ def test_the_training_page_is_collapsed_and_refuses_splits_that_leave_no_trainin
         make_wizard, qtbot, mixed_dataset):
     wizard = make_wizard(mixed_dataset)
     page = go_to(wizard, qtbot, "MD", "training")
-    assert not page.advanced.isVisible() and "2 epochs" in page.current.text()
+    assert not page.advanced.isVisible() and "8 epochs" in page.current.text()
+    assert "Recipe lp-ft" in page.current.text()
     click(qtbot, page.toggle)
     assert page.advanced.isVisible()
     page.fields["valid_fraction"].setValue(50)
@@ -252,9 +253,17 @@ def test_the_training_page_is_collapsed_and_refuses_splits_that_leave_no_trainin
     page.fields["test_fraction"].setValue(30)
     assert error_text(page, "test_fraction") is None and next_enabled(wizard)
     assert (wizard.model.config.valid_fraction, wizard.model.config.test_fraction) == (0.5, 0.3)
-    page.fields["epochs_frozen"].setValue(0)
     page.fields["epochs_unfrozen"].setValue(0)
-    assert "at least one epoch" in error_text(page, "epochs_unfrozen") and not next_enabled(wizard)
+    assert "recipe quick" in error_text(page, "epochs_unfrozen") and not next_enabled(wizard)
+    page.fields["epochs_unfrozen"].setValue(8)
+    recipe = page.fields["recipe"]
+    recipe.setCurrentIndex(recipe.findData("paper"))       # the paper's recipe brings its epochs
+    config = wizard.model.config
+    assert (config.recipe, config.epochs_frozen, config.epochs_unfrozen, config.lr_rule) == ("paper", 2, 8, "paper")
+    assert page.fields["epochs_frozen"].value() == 2 and page.fields["lr_rule"].currentData() == "paper"
+    recipe.setCurrentIndex(recipe.findData("quick"))
+    assert wizard.model.config.epochs_unfrozen == 0 and page.fields["epochs_unfrozen"].value() == 0
+    assert next_enabled(wizard) and "stays frozen" in page.current.text()
 
 
 def test_the_summary_page_says_what_will_run_and_what_it_costs(make_wizard, qtbot, mixed_dataset, tmp_path):
@@ -263,7 +272,7 @@ def test_the_summary_page_says_what_will_run_and_what_it_costs(make_wizard, qtbo
     text = page.summary.text()
     assert "Model and data distillation (MDD)" in text
     assert "ResNet34, ResNet50, ResNet101, DenseNet121" in text
-    assert "8 networks in all" in text and "10 epochs" in text
+    assert "8 networks in all" in text and "8 epochs" in text
     assert page.path_edit.text() == str(tmp_path / "out" / "cells.zip")
     assert "--process MDD" in page.command.text()
     page.path_edit.setText(str(tmp_path / "cells.tar"))

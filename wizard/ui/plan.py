@@ -30,8 +30,8 @@ PAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "transforms": ("transforms",),
     "networks": ("networks",),
     "threshold": ("threshold", "max_rounds"),
-    "training": ("epochs_frozen", "epochs_unfrozen", "image_size", "batch_size", "seed",
-                 "valid_fraction", "test_fraction", "pretrained", "mixed_precision", "vote",
+    "training": ("recipe", "epochs_frozen", "epochs_unfrozen", "image_size", "batch_size", "seed",
+                 "valid_fraction", "test_fraction", "pretrained", "mixed_precision", "lr_rule", "vote",
                  "select_on"),
     "summary": (),
 }
@@ -90,8 +90,10 @@ class Cost:
     def text(self) -> str:
         count = (f"{self.most} network{'s' if self.most != 1 else ''}" if self.fewest == self.most
                  else f"between {self.fewest} and {self.most} networks")
-        return (f"{self.how}: {count} in all, each for {self.epochs} epochs (plus a short "
-                "learning-rate search). Training time grows with this number and with the number of images.")
+        each = (f"each for {self.epochs} epochs (plus a short learning-rate search)" if self.epochs
+                else "each only fitting its last layer (seconds)")
+        return (f"{self.how}: {count} in all, {each}. Training time grows with this number and with "
+                "the number of images.")
 
 
 def training_cost(config: RunConfig) -> Cost:
@@ -159,13 +161,15 @@ def zip_path_problem(text: str) -> str | None:
 def export_command(config: RunConfig, dataset_dir: str | Path, zip_path: str | Path) -> list[str]:
     """The `atlass export` command that writes the same zip: the settings that differ from the
     process's defaults as flags (the config.json it writes is the same, byte for byte)."""
-    defaults = RunConfig(process=config.process).to_dict()
+    defaults = RunConfig(process=config.process, recipe=config.recipe).to_dict()
     values = config.to_dict()
     command = ["atlass", "export", str(dataset_dir), "-o", str(zip_path), "--process", config.process]
+    if config.recipe != RunConfig().recipe:
+        command += ["--recipe", config.recipe]
     if (values["epochs_frozen"], values["epochs_unfrozen"]) != (defaults["epochs_frozen"], defaults["epochs_unfrozen"]):
         command += ["--epochs", f"{values['epochs_frozen']},{values['epochs_unfrozen']}"]
     for name, value in values.items():
-        if name in ("process", "dataset_dir", "output_dir", "epochs_frozen", "epochs_unfrozen") \
+        if name in ("process", "recipe", "dataset_dir", "output_dir", "epochs_frozen", "epochs_unfrozen") \
                 or value == defaults[name]:
             continue
         flag = "--" + name.replace("_", "-")
@@ -281,7 +285,7 @@ class WizardModel:
         elif process.distills:
             lines.append(("Threshold", "every voted label is added (one round)"))
         split_train = round(100 * (1 - config.valid_fraction - config.test_fraction))
-        lines.append(("Training", f"{config.epochs_frozen} + {config.epochs_unfrozen} epochs, "
+        lines.append(("Training", f"recipe {config.recipe}, {config.epochs_frozen} + {config.epochs_unfrozen} epochs, "
                                   f"{config.image_size} px, batch {config.batch_size}, seed {config.seed}, "
                                   f"split {split_train}/{round(100 * config.valid_fraction)}/"
                                   f"{round(100 * config.test_fraction)} % (train/validation/test), "

@@ -1,14 +1,23 @@
-"""Page 6 (advanced, collapsed): epochs, image size, batch size, seed, splits, pretrained weights,
-and the finer choices of RunConfig (vote, mixed precision, the split that chooses the model)."""
+"""Page 6 (advanced, collapsed): the training recipe, epochs, image size, batch size, seed, splits,
+pretrained weights, and the finer choices of RunConfig (LR rule, vote, mixed precision, the split
+that chooses the model)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QSpinBox, QToolButton, QVBoxLayout,
                                QWidget)
 
+from atlass_runtime.recipes import LR_RULES, RECIPES
+
 from .plan import WizardModel
 from .widgets import HELP, ConfigPage, text_label
 
+RECIPE_CHOICES = tuple((name, {"lp-ft": "small data (linear probe, then gentle fine-tuning)",
+                               "quick": "quick (last layer only, seconds on a CPU)",
+                               "paper": "the paper's (for hundreds of images)"}[name]) for name in RECIPES)
+LR_RULE_CHOICES = tuple((name, {"valley": "valley (fastai)", "steep": "steepest descent (fastai)",
+                                "minimum": "a tenth of the lowest-loss rate (fastai)",
+                                "paper": "the lowest-loss rate (the paper)"}[name]) for name in LR_RULES)
 VOTES = (("hard", "weighted majority vote (the paper)"), ("soft", "average of probabilities"))
 SELECT_ON = (("validation", "validation images (sound)"),
              ("test", "test images (what the paper did; test figures then look better than they are)"))
@@ -51,6 +60,7 @@ class TrainingPage(ConfigPage):
         self.toggle.toggled.connect(self.set_expanded)
 
         self.fields = {
+            "recipe": _combo("recipe", RECIPE_CHOICES),
             "epochs_frozen": _spin("epochs_frozen", 0, 1000),
             "epochs_unfrozen": _spin("epochs_unfrozen", 0, 1000),
             "image_size": _spin("image_size", 16, 2048, 32, " px"),
@@ -60,6 +70,7 @@ class TrainingPage(ConfigPage):
             "test_fraction": _spin("test_fraction", 1, 90, 1, " %"),
             "pretrained": QCheckBox("Start from ImageNet weights (transfer learning)"),
             "mixed_precision": QCheckBox("Mixed precision on a GPU (faster, less memory)"),
+            "lr_rule": _combo("lr_rule", LR_RULE_CHOICES),
             "vote": _combo("vote", VOTES),
             "select_on": _combo("select_on", SELECT_ON),
         }
@@ -67,6 +78,7 @@ class TrainingPage(ConfigPage):
             self.fields[name].setObjectName(name)
             self.fields[name].setToolTip(HELP[name])
         labels = {
+            "recipe": "Recipe:", "lr_rule": "Learning rate:",
             "epochs_frozen": "Epochs, new head only:", "epochs_unfrozen": "Epochs, whole network:",
             "image_size": "Image size:", "batch_size": "Batch size:", "seed": "Seed:",
             "valid_fraction": "Validation images:", "test_fraction": "Test images:",
@@ -83,11 +95,11 @@ class TrainingPage(ConfigPage):
             form.addRow(labels[name], widget)
             form.addRow("", self.errors[name])
             if isinstance(widget, QSpinBox):
-                widget.valueChanged.connect(self._changed)
+                widget.valueChanged.connect(lambda _value, name=name: self._changed(name))
             elif isinstance(widget, QCheckBox):
-                widget.toggled.connect(self._changed)
+                widget.toggled.connect(lambda _value, name=name: self._changed(name))
             else:
-                widget.currentIndexChanged.connect(self._changed)
+                widget.currentIndexChanged.connect(lambda _value, name=name: self._changed(name))
         column.addWidget(text_label("Validation and test images are taken from each category's labelled "
                                     "images; the rest is for training. Test images are never used to "
                                     "train or to choose anything, only to report the final figures."))
@@ -102,8 +114,17 @@ class TrainingPage(ConfigPage):
 
     # ------------------------------------------------------------------ Qt hooks
     def initializePage(self) -> None:
+        self._show_config()
+        self.fields["vote"].setEnabled(self.model.config.process_info.distills)
+        self._describe()
+        self.refresh_errors()
+
+    def _show_config(self, skip: str | None = None) -> None:
+        """Every widget shows the config's value (a changed recipe changes the epochs too)."""
         config = self.model.config
         for name, widget in self.fields.items():
+            if name == skip or name in self.model.pending:
+                continue
             value = getattr(config, name)
             widget.blockSignals(True)
             if name in ("valid_fraction", "test_fraction"):
@@ -115,9 +136,6 @@ class TrainingPage(ConfigPage):
             else:
                 widget.setCurrentIndex(widget.findData(value))
             widget.blockSignals(False)
-        self.fields["vote"].setEnabled(config.process_info.distills)
-        self._describe()
-        self.refresh_errors()
 
     def set_expanded(self, expanded: bool) -> None:
         self.toggle.blockSignals(True)
@@ -126,29 +144,39 @@ class TrainingPage(ConfigPage):
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
         self.advanced.setVisible(expanded)
 
-    def values(self) -> dict:
-        values = {}
-        for name, widget in self.fields.items():
-            if name in ("valid_fraction", "test_fraction"):
-                values[name] = widget.value() / 100
-            elif isinstance(widget, QSpinBox):
-                values[name] = widget.value()
-            elif isinstance(widget, QCheckBox):
-                values[name] = widget.isChecked()
-            else:
-                values[name] = widget.currentData()
-        return values
+    def value(self, name: str):
+        widget = self.fields[name]
+        if name in ("valid_fraction", "test_fraction"):
+            return widget.value() / 100
+        if isinstance(widget, QSpinBox):
+            return widget.value()
+        if isinstance(widget, QCheckBox):
+            return widget.isChecked()
+        return widget.currentData()
 
-    def _changed(self, *_args) -> None:
-        self.apply(**self.values())
+    def values(self) -> dict:
+        return {name: self.value(name) for name in self.fields}
+
+    def _changed(self, name: str) -> None:
+        """Only the field the user changed is applied: the others follow the config (a recipe
+        brings its own epochs and learning-rate rule)."""
+        self.apply(**{name: self.value(name)})
+        self._show_config(skip=name)
         self._describe()
 
     def _describe(self) -> None:
         config = self.model.config
         train = 100 - round(100 * config.valid_fraction) - round(100 * config.test_fraction)
+        recipe = config.recipe_info
+        stages = (f"a new last layer fitted on the network's frozen features, then "
+                  if recipe.probe_first else "")
+        if config.epochs_frozen:
+            stages += f"{config.epochs_frozen} epochs training the new head, then "
+        stages += (f"{config.epochs_unfrozen} epochs training the whole network" if config.epochs_unfrozen
+                   else "nothing more (the network stays frozen)")
         self.current.setText(
-            f"Each network: {config.epochs_frozen} epochs training a new head, then {config.epochs_unfrozen} "
-            f"epochs training the whole network; images resized to {config.image_size} x {config.image_size} "
+            f"Recipe {recipe.name}: {recipe.explanation} Each network: {stages}; images resized to "
+            f"{config.image_size} x {config.image_size} "
             f"pixels, {config.batch_size} per batch; seed {config.seed}; each category split "
             f"{train} / {round(100 * config.valid_fraction)} / {round(100 * config.test_fraction)} % into "
             "training / validation / test; "
