@@ -8,7 +8,7 @@ The only package a notebook kernel imports. Qt-free and Jinja-free. The public A
     scan_dataset         read an organised dataset folder
     AtlassError & co.    errors that say what to do
 """
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .config import RunConfig
 from .dataset import Dataset, scan_dataset

@@ -33,10 +33,11 @@ def _train(args: argparse.Namespace) -> int:
 
     config = config_from_args(args, dataset_dir=args.dataset, output_dir=args.output)
     result = run_workflow(config, log=print_line, restart=args.restart)
-    selected = result.results["selected"]
-    test = selected["test"]
-    print_line(f"\nBest network: {selected['network']} (chosen on {selected['select_on']}); test accuracy "
-               f"{test['accuracy']:.3f}, macro F1 {test['macro_f1']:.3f} on {test['n_images']} images.")
+    from .notebook_display import summary_lines
+
+    print_line("")
+    for line in summary_lines(result.results):
+        print_line(line)
     print_line(f"Results:       {result.results_path}")
     print_line(f"Pseudo-labels: {result.pseudo_labels_path}")
     print_line(f"Model:         {result.model_dir}")

@@ -19,6 +19,8 @@ from .transforms import canonical_transform
 
 VOTES = ("hard", "soft")
 SELECT_ON = ("validation", "test")
+CANDIDATES = ("all", "pseudo-labelled")
+AUTO = "auto"   # transforms chosen for the user on the validation images
 
 
 def _help(text: str, **extra) -> dict:
@@ -34,7 +36,8 @@ class RunConfig:
         "model name). Default: the paper's choice for the process."))
     transforms: list[str] | None = field(default=None, metadata=_help(
         "Test-time transforms used when labelling unlabelled images (processes with data "
-        "distillation). Default: H Flip, V Flip, H+V Flip, Blurring, Gamma."))
+        "distillation), or 'auto' to let the run choose them on the validation images. "
+        "Default: H Flip, V Flip, H+V Flip, Blurring, Gamma."))
     threshold: float | None = field(default=None, metadata=_help(
         "Confidence (0-1) a vote needs for an unlabelled image to be added (iterative "
         "processes; default 0.8). Non-iterative processes accept every vote (0)."))
@@ -43,6 +46,21 @@ class RunConfig:
         "(the original code).", choices=VOTES))
     max_rounds: int | None = field(default=None, metadata=_help(
         "Most pseudo-labelling rounds for iterative processes (default 5)."))
+    class_balance: bool | None = field(default=None, metadata=_help(
+        "In a round, each category takes at most its share of your labelled images among the "
+        "accepted pseudo-labels (most confident first), so one category cannot take over. "
+        "Processes that use unlabelled images; default off (the paper)."))
+    revote: bool | None = field(default=None, metadata=_help(
+        "Each round votes again on every unlabelled image, the pseudo-labelled ones too, so an "
+        "early mistake can be undone. Iterative processes; default off (the paper)."))
+    calibrate: bool | None = field(default=None, metadata=_help(
+        "Fit a temperature per network on the validation images before the vote, so that a "
+        "confidence of 0.8 means about 80% right. Processes that use unlabelled images; default off."))
+    candidates: str = field(default="all", metadata=_help(
+        "Which trained models compete in the final choice: 'all' (the models trained on your labels "
+        "alone too, so a run is never worse than your labels on the validation images) or "
+        "'pseudo-labelled' (only those trained with pseudo-labels, as in the paper).",
+        choices=CANDIDATES))
     recipe: str = field(default="lp-ft", metadata=_help(
         "How each network is trained: 'lp-ft' fits the new last layer on the frozen features, "
         "then fine-tunes the whole network gently (made for a few dozen images per category); "
@@ -126,7 +144,8 @@ class RunConfig:
         defaults depend on it, unless they are given too."""
         values = self.to_dict()
         if "process" in changes and get_process(changes["process"]).code != self.process:
-            for name in ("networks", "transforms", "threshold", "max_rounds"):
+            for name in ("networks", "transforms", "threshold", "max_rounds", "class_balance",
+                         "revote", "calibrate"):
                 values[name] = None
         if "recipe" in changes and get_recipe(changes["recipe"]).name != self.recipe:
             for name in ("epochs_frozen", "epochs_unfrozen", "lr_rule"):
@@ -145,6 +164,10 @@ class RunConfig:
     @property
     def process_info(self):
         return get_process(self.process)
+
+    @property
+    def auto_transforms(self) -> bool:
+        return self.transforms == [AUTO]
 
     @property
     def recipe_info(self):
@@ -169,8 +192,11 @@ class RunConfig:
             raise ConfigError("networks", f"process {process.code} trains exactly one network; "
                               f"got {len(self.networks)} ({', '.join(self.networks)})")
 
-        self.transforms = _name_list("transforms", self.transforms, process.default_transforms,
-                                     canonical_transform)
+        if _is_auto(self.transforms):
+            self.transforms = [AUTO]
+        else:
+            self.transforms = _name_list("transforms", self.transforms, process.default_transforms,
+                                         canonical_transform)
         if process.uses_transforms and not self.transforms:
             raise ConfigError("transforms", f"process {process.code} needs at least one transform")
         if not process.uses_transforms and self.transforms:
@@ -185,6 +211,14 @@ class RunConfig:
                               "choose an iterative process to use a threshold")
 
         self.vote = _choice("vote", self.vote, VOTES)
+        self.class_balance = _applies("class_balance", self.class_balance, process.distills,
+                                      f"process {process.code} uses no unlabelled images")
+        self.calibrate = _applies("calibrate", self.calibrate, process.distills,
+                                  f"process {process.code} uses no unlabelled images")
+        self.revote = _applies("revote", self.revote, process.iterative,
+                               f"process {process.code} " + ("votes once; re-voting needs an iterative process"
+                                                             if process.distills else "uses no unlabelled images"))
+        self.candidates = _choice("candidates", self.candidates, CANDIDATES)
 
         if self.max_rounds is None:
             self.max_rounds = process.default_max_rounds
@@ -228,6 +262,28 @@ class RunConfig:
         self.select_on = _choice("select_on", self.select_on, SELECT_ON)
         self.dataset_dir = _require_str("dataset_dir", self.dataset_dir)
         self.output_dir = _require_str("output_dir", self.output_dir)
+
+
+# What the improved self-training options default to where they apply (off: the paper's process).
+SELF_TRAINING_DEFAULTS = {"class_balance": False, "revote": False, "calibrate": False}
+
+
+def _applies(name: str, value, applies: bool, why_not: str) -> bool:
+    """A self-training option: its default where it applies, off where it does not (and an error
+    when it is asked for there)."""
+    if value is None:
+        return SELF_TRAINING_DEFAULTS[name] if applies else False
+    value = _boolean(name, value)
+    if value and not applies:
+        raise ConfigError(name, f"{why_not}; leave it off")
+    return value
+
+
+def _is_auto(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() == AUTO
+    return isinstance(value, (list, tuple)) and len(value) == 1 and isinstance(value[0], str) \
+        and value[0].strip().lower() == AUTO
 
 
 def _require_str(name: str, value) -> str:

@@ -1,4 +1,8 @@
-"""Combining the votes of every (model, transform) pair on the unlabelled images (design section 4.3)."""
+"""Combining the votes of every (model, transform) pair on the unlabelled images (design section 4.3).
+
+Besides the winner and its confidence, a vote keeps what a reviewer needs: the runner-up class and
+its score (the margin between them says how close the call was) and the share of pairs that voted
+for the winner."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,12 +12,36 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Votes:
-    labels: np.ndarray        # (n,) winning class index per image
-    confidence: np.ndarray    # (n,) in [0, 1]
+    labels: np.ndarray               # (n,) winning class index per image
+    confidence: np.ndarray           # (n,) in [0, 1]
+    runner_up: np.ndarray            # (n,) second-best class index
+    runner_up_confidence: np.ndarray  # (n,) its score, on the same scale as `confidence`
+    agreement: np.ndarray            # (n,) share of pairs whose own top class is the winner
+
+    @property
+    def margin(self) -> np.ndarray:
+        """Winner's score minus the runner-up's: small means a close call."""
+        return self.confidence - self.runner_up_confidence
 
     def accepted(self, threshold: float) -> np.ndarray:
         """Indices of the images whose confidence is strictly above the threshold."""
         return np.flatnonzero(self.confidence > threshold)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def _from_scores(scores: np.ndarray, probabilities: np.ndarray) -> Votes:
+    """Votes from per-class scores (n, classes); ties go to the lower class index."""
+    n = scores.shape[0]
+    rows = np.arange(n)
+    labels = scores.argmax(axis=1)
+    masked = scores.copy()
+    masked[rows, labels] = -np.inf
+    runner_up = masked.argmax(axis=1) if scores.shape[1] > 1 else labels
+    second = masked[rows, runner_up] if scores.shape[1] > 1 else np.zeros(n)
+    agreement = (probabilities.argmax(axis=2) == labels[None, :]).mean(axis=0)
+    return Votes(labels, scores[rows, labels], runner_up, second, agreement)
 
 
 def hard_vote(probabilities: np.ndarray) -> Votes:
@@ -30,16 +58,13 @@ def hard_vote(probabilities: np.ndarray) -> Votes:
     scores = np.zeros((n, classes), dtype=np.float64)
     for pair in range(pairs):
         np.add.at(scores, (np.arange(n), choice[pair]), weight[pair])
-    labels = scores.argmax(axis=1)
-    confidence = scores[np.arange(n), labels] / pairs
-    return Votes(labels, confidence)
+    return _from_scores(scores / pairs, probabilities)
 
 
 def soft_vote(probabilities: np.ndarray) -> Votes:
     """Average the probability vectors of all pairs (what the original ATLASS code did)."""
-    mean = _check(probabilities).mean(axis=0)
-    labels = mean.argmax(axis=1)
-    return Votes(labels, mean[np.arange(mean.shape[0]), labels])
+    probabilities = _check(probabilities)
+    return _from_scores(probabilities.mean(axis=0), probabilities)
 
 
 VOTERS = {"hard": hard_vote, "soft": soft_vote}
@@ -47,9 +72,10 @@ VOTERS = {"hard": hard_vote, "soft": soft_vote}
 
 def vote(probabilities: np.ndarray, method: str = "hard") -> Votes:
     try:
-        return VOTERS[method](probabilities)
+        voter = VOTERS[method]
     except KeyError:
         raise KeyError(f"unknown vote {method!r}; choose one of {', '.join(VOTERS)}") from None
+    return voter(probabilities)
 
 
 def _check(probabilities) -> np.ndarray:

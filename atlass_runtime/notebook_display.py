@@ -214,41 +214,59 @@ def pseudo_label_samples(wf, per_class: int = 6, seed: int = 0) -> None:
 
 # ---------------------------------------------------------------------- results
 def candidates_table(results: dict) -> pd.DataFrame:
-    """Every trained network on the validation and test images; the chosen one is marked."""
-    chosen = results["selected"]["network"]
+    """Every trained model on the validation and test images; the chosen one is marked."""
+    chosen = results["selected"]["name"]
     rows = []
     for candidate in results["candidates"]:
         valid, test = candidate["validation"], candidate["test"]
-        rows.append({"network": candidate["network"], "chosen": "yes" if candidate["network"] == chosen else "",
+        low, high = test["accuracy_ci95"]
+        rows.append({"model": candidate["name"], "trained on": candidate["trained_on"],
+                     "chosen": "yes" if candidate["name"] == chosen else "" if candidate["eligible"] else "(not eligible)",
                      "validation accuracy": _percent(valid["accuracy"]),
                      "validation macro F1": _percent(valid["macro_f1"]),
                      "test accuracy": _percent(test["accuracy"]),
+                     "test 95% interval": f"{100 * low:.0f}-{100 * high:.0f}%",
                      "test macro F1": _percent(test["macro_f1"]),
                      "test images": test["n_images"]})
-    return pd.DataFrame(rows).set_index("network")
+    return pd.DataFrame(rows).set_index("model")
 
 
-def per_class_table(results: dict, network: str | None = None, split: str = "test") -> pd.DataFrame:
-    """Precision, recall, F1 and number of images of each category, for one network."""
-    network = network or results["selected"]["network"]
-    metrics = next(c[split] for c in results["candidates"] if c["network"] == network)
-    rows = [{"category": name, "precision": _percent(m["precision"]), "recall": _percent(m["recall"]),
-             "F1": _percent(m["f1"]), "images": m["support"]} for name, m in metrics["per_class"].items()]
+def per_class_table(results: dict, name: str | None = None, split: str = "test") -> pd.DataFrame:
+    """Precision, recall, F1 and number of images of each category, for one candidate."""
+    name = name or results["selected"]["name"]
+    metrics = next(c[split] for c in results["candidates"] if c["name"] == name)
+    rows = [{"category": category, "precision": _percent(m["precision"]), "recall": _percent(m["recall"]),
+             "F1": _percent(m["f1"]), "images": m["support"]} for category, m in metrics["per_class"].items()]
     return pd.DataFrame(rows).set_index("category")
 
 
-def results(results: dict) -> None:
-    """The candidates table, the choice, and the chosen network's figures per category."""
+def summary_lines(results: dict) -> list[str]:
+    """The choice, its test figures against chance, whether pseudo-labelling helped, the warnings."""
     selected = results["selected"]
-    _show_table(candidates_table(results), "Every candidate:")
     test = selected["test"]
-    print(f"\nChosen: {selected['network']} (best on the {selected['select_on']} images). On the "
-          f"{test['n_images']} test images: accuracy {_percent(test['accuracy'])}, "
-          f"macro F1 {_percent(test['macro_f1'])}.")
+    low, high = test["accuracy_ci95"]
+    lines = [f"Chosen: {selected['name']} (best on the {selected['select_on']} images). On the "
+             f"{test['n_images']} test images: accuracy {_percent(test['accuracy'])} (95% interval "
+             f"{100 * low:.0f}-{100 * high:.0f}%), macro F1 {_percent(test['macro_f1'])}; guessing at random "
+             f"would score {_percent(test['chance']['uniform'])}, always answering the most frequent "
+             f"category {_percent(test['chance']['majority'])}."]
     if selected["select_on"] == "test":
-        print("Note: the model was chosen on the test images (as in the paper), so these test figures "
-              "are optimistic; choose on 'validation' for an honest estimate.")
-    _show_table(per_class_table(results), f"\n{selected['network']} on the test images, per category:")
+        lines.append("Note: the model was chosen on the test images (as in the paper), so these test figures "
+                     "are optimistic; choose on 'validation' for an honest estimate.")
+    if results.get("verdict"):
+        lines.append(results["verdict"])
+    lines += [f"Warning: {item['message']}" for item in results.get("warnings", [])]
+    return lines
+
+
+def results(results: dict) -> None:
+    """The candidates table, the choice, whether pseudo-labelling helped, the warnings, and the
+    chosen model's figures per category."""
+    _show_table(candidates_table(results), "Every candidate:")
+    print()
+    for line in summary_lines(results):
+        print(line)
+    _show_table(per_class_table(results), f"\n{results['selected']['name']} on the test images, per category:")
 
 
 def confusion_figure(results: dict, split: str = "test"):
@@ -256,8 +274,8 @@ def confusion_figure(results: dict, split: str = "test"):
     import matplotlib.pyplot as plt
 
     classes = results["classes"]
-    chosen = results["selected"]["network"]
-    candidates = sorted(results["candidates"], key=lambda c: c["network"] != chosen)  # chosen first
+    chosen = results["selected"]["name"]
+    candidates = sorted(results["candidates"], key=lambda c: c["name"] != chosen)  # chosen first
     size = 1.2 + 0.55 * len(classes)
     figure, axes = plt.subplots(1, len(candidates), figsize=(size * len(candidates) + 0.8, size + 0.8),
                                 squeeze=False)
@@ -271,8 +289,8 @@ def confusion_figure(results: dict, split: str = "test"):
         axis.set_yticks(range(len(classes)), classes, fontsize=8)
         axis.set_xlabel("predicted")
         axis.set_ylabel("true")
-        marker = " (chosen)" if candidate["network"] == chosen else ""
-        axis.set_title(f"{candidate['network']}{marker}\n{split} accuracy {_percent(candidate[split]['accuracy'])}",
+        marker = " (chosen)" if candidate["name"] == chosen else ""
+        axis.set_title(f"{candidate['name']}{marker}\n{split} accuracy {_percent(candidate[split]['accuracy'])}",
                        fontsize=9)
     figure.tight_layout()
     return figure

@@ -5,7 +5,9 @@ import platform
 import time
 from pathlib import Path
 
-from . import __version__
+from . import guard_rails
+from ._version import __version__
+from .candidates import LABELS_ALONE, verdict
 
 
 def build_results(workflow, candidates: list[dict], chosen: dict, model_files: list[Path]) -> dict:
@@ -28,11 +30,15 @@ def build_results(workflow, candidates: list[dict], chosen: dict, model_files: l
         },
         "rounds": state.rounds,
         "stop_reason": state.stop_reason,
+        "transforms_chosen": state.transform_choice,
         "pseudo_labels": {"total": len(state.pseudo_labels), "per_class": pseudo_per_class,
                           "file": "pseudo_labels.csv"},
         "candidates": candidates,
-        "selected": {"network": chosen["network"], "select_on": cfg.select_on,
-                     "test": chosen["test"], "validation": chosen["validation"]},
+        "labels_alone": [c["name"] for c in candidates if c["trained_on"] == LABELS_ALONE],
+        "selected": {"name": chosen["name"], "network": chosen["network"], "trained_on": chosen["trained_on"],
+                     "select_on": cfg.select_on, "test": chosen["test"], "validation": chosen["validation"]},
+        "verdict": verdict(candidates) if workflow.process.distills else None,
+        "warnings": state.warnings + final_warnings(workflow, candidates, chosen),
         "trained_models": state.trained,
         "models_trained": len(state.trained),
         "models_trained_this_session": workflow.trained_now,
@@ -41,3 +47,23 @@ def build_results(workflow, candidates: list[dict], chosen: dict, model_files: l
         "model_files": [p.relative_to(workflow.output).as_posix() for p in model_files],
         "seconds_this_session": round(time.perf_counter() - workflow.started, 1),
     }
+
+
+def final_warnings(workflow, candidates: list[dict], chosen: dict) -> list[dict]:
+    """The guard rails of the final choice: all the pseudo-labels' balance, a chosen model at
+    chance, a validation split too small to choose with."""
+    from .acceptance import labelled_shares
+
+    classes = workflow.classes
+    shares = dict(zip(classes, labelled_shares(workflow._arrays("train").labels, len(classes))))
+    per_class = {c: 0 for c in classes}
+    for entry in workflow.state.pseudo_labels:
+        per_class[entry["label"]] += 1
+    valid_counts = {c: 0 for c in classes}
+    for index in workflow.split.of("valid"):
+        valid_counts[workflow.dataset.labelled[index][1]] += 1
+    several_rounds = len(workflow.state.rounds) > 1      # one round has said so already
+    found = [guard_rails.uneven_acceptance("In all,", per_class, shares) if several_rounds else None,
+             guard_rails.at_chance(chosen["name"], chosen["test"]),
+             guard_rails.validation_too_small(valid_counts, sum(c["eligible"] for c in candidates))]
+    return [item for item in found if item]

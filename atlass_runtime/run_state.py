@@ -11,7 +11,7 @@ from .errors import ResumeError
 from .files import atomic_write_json, read_json
 
 STATE_FILE = "run_state.json"
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 def dataset_signature(labelled: list[tuple[str, str]], unlabelled: list[str]) -> str:
@@ -25,11 +25,13 @@ def dataset_signature(labelled: list[tuple[str, str]], unlabelled: list[str]) ->
 class RunState:
     fingerprint: dict
     dataset: str
-    trained: list[dict] = field(default_factory=list)     # {stage, network, checkpoint, seconds, lr}
+    trained: list[dict] = field(default_factory=list)     # {stage, network, checkpoint, seconds, lr, lr_reused}
     rounds: list[dict] = field(default_factory=list)      # one summary per finished round
     pseudo_labels: list[dict] = field(default_factory=list)  # {file, label, confidence, round}
     stop_reason: str | None = None
     sessions: int = 1
+    transform_choice: dict | None = None   # transforms = "auto": {"chosen": [...], "steps": [...]}
+    warnings: list[dict] = field(default_factory=list)   # guard rails raised by the rounds
 
     # ------------------------------------------------------------------ queries
     def checkpoint_of(self, stage: str, network: str) -> str | None:
@@ -52,6 +54,8 @@ class RunState:
             "pseudo_labels": self.pseudo_labels,
             "stop_reason": self.stop_reason,
             "sessions": self.sessions,
+            "transform_choice": self.transform_choice,
+            "warnings": self.warnings,
         })
 
     @classmethod
@@ -75,5 +79,6 @@ class RunState:
                               "removed or relabelled since). Use another output folder, or --restart "
                               "(restart=True) to discard that run.")
         state = cls(fingerprint, dataset, saved["trained"], saved["rounds"], saved["pseudo_labels"],
-                    saved["stop_reason"], saved.get("sessions", 1) + 1)
+                    saved["stop_reason"], saved.get("sessions", 1) + 1, saved.get("transform_choice"),
+                    saved.get("warnings", []))
         return state, True

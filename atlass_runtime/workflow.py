@@ -18,17 +18,18 @@ from typing import Callable
 
 import numpy as np
 
+from . import guard_rails
+from .acceptance import labelled_shares
 from .config import RunConfig
 from .dataset import Dataset, scan_dataset
 from .errors import ConfigError, SkippedFilesWarning
-from .evaluation import evaluate, selection_key
 from .files import atomic_write_csv, atomic_write_json
 from .image_store import ImageStore
-from .pseudo_labelling import label_unlabelled
 from .run_state import RunState, dataset_signature
+from .self_training import (VOTE_COLUMNS, choose_transforms, new_pseudo_labels, same_labels,
+                            temperatures_for, vote_on_pool, vote_rows)
 from .split import Split, require_examples, stratified_split
 from .trainer import LabelledArrays, Trainer
-from .transforms import transform_pipeline
 
 Log = Callable[[str], None]
 
@@ -81,6 +82,7 @@ class Workflow:
             shutil.rmtree(self.output / "checkpoints", ignore_errors=True)
         self._write_inputs()
         self.trainer = trainer_factory(self.classes, config, log)
+        self._share_found_rates()
         self.trained_now = 0
         self.finals: dict = {}
         self._announced = False
@@ -185,62 +187,102 @@ class Workflow:
         results = self._evaluate_and_export(self.finals)
         return WorkflowResult(results, self.output)
 
+    def _pool(self) -> list[Path]:
+        """The images this round votes on: the unlabelled ones not pseudo-labelled yet, or, when
+        re-voting, every unlabelled image (so a pseudo-label can change or be dropped)."""
+        if self.config.revote:
+            return list(self.dataset.unlabelled)
+        labelled_now = {entry["file"] for entry in self.state.pseudo_labels}
+        return [p for p in self.dataset.unlabelled if self.relative(p) not in labelled_now]
+
     def _rounds(self) -> None:
         cfg = self.config
-        transforms = transform_pipeline(cfg.transforms)
         for number in range(1, cfg.max_rounds + 1):
             if self.state.stop_reason:
                 break
             if self.state.round_done(number):
                 continue
-            labelled_now = {entry["file"] for entry in self.state.pseudo_labels}
-            remaining = [p for p in self.dataset.unlabelled if self.relative(p) not in labelled_now]
-            if not remaining:
+            pool = self._pool()
+            if not pool:
                 self._stop("no unlabelled images left")
                 break
-            self.log(f"Round {number} of at most {cfg.max_rounds}: {len(remaining)} unlabelled images.")
+            self.log(f"Round {number} of at most {cfg.max_rounds}: {len(pool)} unlabelled images.")
             models = [self._model(f"round-{number}", net) for net in cfg.networks]
-            self.log(f"Round {number}: {len(models)} model(s) x {len(transforms)} view(s) vote on "
-                     f"{len(remaining)} images ({cfg.vote} vote, threshold {cfg.threshold}).")
-            votes = label_unlabelled(self.trainer, models, transforms, self.store.take(remaining), cfg.vote)
-            accepted = votes.accepted(cfg.threshold)
-            self._record_round(number, remaining, votes, accepted)
+            valid = self._arrays("valid")
+            temperatures = temperatures_for(self.trainer, models, valid) if cfg.calibrate else [1.0] * len(models)
+            if cfg.calibrate:
+                self.log(f"Round {number}: temperatures fitted on the validation images: "
+                         + ", ".join(f"{n} {t:.2f}" for n, t in zip(cfg.networks, temperatures)) + ".")
+            transforms = self._transforms(models, valid, temperatures)
+            self.log(f"Round {number}: {len(models)} model(s) x {len(transforms) + 1} view(s) vote on "
+                     f"{len(pool)} images ({cfg.vote} vote, threshold {cfg.threshold}"
+                     f"{', class balance' if cfg.class_balance else ''}).")
+            shares = labelled_shares(self._arrays("train").labels, len(self.classes)) if cfg.class_balance else None
+            votes, accepted = vote_on_pool(self.trainer, models, transforms, self.store.take(pool), temperatures,
+                                           cfg.vote, cfg.threshold, shares)
+            self._record_round(number, [self.relative(p) for p in pool], votes, accepted, temperatures)
         if self.state.stop_reason is None:
             self._stop("no unlabelled images" if self.process.distills else "no distillation")
 
-    def _record_round(self, number: int, remaining: list[Path], votes, accepted: np.ndarray) -> None:
-        taken = set(accepted.tolist())
-        atomic_write_csv(self.output / "rounds" / f"round-{number}_votes.csv",
-                         ["file", "label", "confidence", "accepted"],
-                         [(self.relative(p), self.classes[int(votes.labels[i])],
-                           round(float(votes.confidence[i]), 6), i in taken) for i, p in enumerate(remaining)])
+    def _transforms(self, models: list, valid: LabelledArrays, temperatures: list[float]) -> list[str]:
+        """The configured transforms, or with "auto" those chosen once, in round 1, on validation."""
+        cfg = self.config
+        if not cfg.auto_transforms:
+            return list(cfg.transforms)
+        if self.state.transform_choice is None:
+            chosen, steps = choose_transforms(self.trainer, models, valid, temperatures)
+            self.state.transform_choice = {"chosen": chosen, "steps": steps}
+            self.state.save(self.output)
+            self.log("Transforms chosen on the validation images: "
+                     + (", ".join(chosen) if chosen else "none (the image itself is best alone)") + ".")
+        return list(self.state.transform_choice["chosen"])
+
+    def _record_round(self, number: int, files: list[str], votes, accepted: np.ndarray,
+                      temperatures: list[float]) -> None:
+        before = {e["file"]: e["label"] for e in self.state.pseudo_labels}
+        atomic_write_csv(self.output / "rounds" / f"round-{number}_votes.csv", list(VOTE_COLUMNS),
+                         vote_rows(files, votes, accepted, self.classes, before))
+        previous = self.state.pseudo_labels
+        self.state.pseudo_labels = new_pseudo_labels(previous, files, votes, accepted, self.classes,
+                                                     number, self.config.revote)
         per_class = {c: 0 for c in self.classes}
         for i in accepted:
-            label = self.classes[int(votes.labels[i])]
-            per_class[label] += 1
-            self.state.pseudo_labels.append({"file": self.relative(remaining[i]), "label": label,
-                                             "confidence": round(float(votes.confidence[i]), 6),
-                                             "round": number})
-        summary = {"round": number, "unlabelled_before": len(remaining), "accepted": int(len(accepted)),
+            per_class[self.classes[int(votes.labels[i])]] += 1
+        summary = {"round": number, "unlabelled_before": len(files), "accepted": int(len(accepted)),
                    "accepted_per_class": per_class,
                    "mean_confidence_accepted": float(votes.confidence[accepted].mean()) if len(accepted) else None,
-                   "threshold": self.config.threshold}
+                   "max_confidence": float(votes.confidence.max()) if len(files) else None,
+                   "threshold": self.config.threshold,
+                   "changed": not same_labels(previous, self.state.pseudo_labels)}
+        if self.config.calibrate:
+            summary["temperatures"] = dict(zip(self.config.networks, temperatures))
         self.state.rounds.append(summary)
+        self._round_warnings(number, votes, per_class)
         # The round and the stop rule it triggers are saved in one write: a kill between the two
         # would otherwise make the resumed run train one round too many.
-        self.state.stop_reason = self._stop_rule(number, len(remaining), len(accepted))
+        self.state.stop_reason = self._stop_rule(number, len(files), len(accepted), summary["changed"])
         self.state.save(self.output)
         self._write_pseudo_labels()
         self._drop_old_checkpoints(keep=f"round-{number}")
-        self.log(f"Round {number}: {len(accepted)} of {len(remaining)} images accepted "
+        self.log(f"Round {number}: {len(accepted)} of {len(files)} images accepted "
                  f"({', '.join(f'{c}: {n}' for c, n in per_class.items())}).")
         if self.state.stop_reason:
             self._log_stop()
 
-    def _stop_rule(self, number: int, remaining: int, accepted: int) -> str | None:
+    def _round_warnings(self, number: int, votes, per_class: dict[str, int]) -> None:
+        shares = dict(zip(self.classes, labelled_shares(self._arrays("train").labels, len(self.classes))))
+        found = [guard_rails.threshold_unreachable(number, votes.confidence, self.config.threshold),
+                 guard_rails.uneven_acceptance(f"Round {number}:", per_class, shares)]
+        for item in filter(None, found):
+            self.state.warnings.append({**item, "round": number})
+            self.log(f"Warning: {item['message']}")
+
+    def _stop_rule(self, number: int, pool: int, accepted: int, changed: bool) -> str | None:
         if accepted == 0:
             return f"no image was accepted in round {number}"
-        if accepted == remaining:
+        if self.config.revote and not changed:
+            return f"the pseudo-labels did not change in round {number}"
+        if accepted == pool and not self.config.revote:
             return "no unlabelled images left"
         if number == self.config.max_rounds:
             return f"the limit of {self.config.max_rounds} round(s) was reached"
@@ -267,10 +309,20 @@ class Workflow:
         return LabelledArrays.concat(manual, self._pseudo_arrays())
 
     def _reusable_stage(self, stage: str) -> str | None:
-        """The final models equal the last round's when that round added nothing."""
-        if stage != "final" or not self.state.rounds or self.state.rounds[-1]["accepted"]:
+        """The final models equal the last round's when that round left the pseudo-labels as
+        they were (it accepted nothing, or re-voting gave the same labels)."""
+        if stage != "final" or not self.state.rounds or self.state.rounds[-1].get("changed", True):
             return None
         return f"round-{self.state.rounds[-1]['round']}"
+
+    def _share_found_rates(self) -> None:
+        """A resumed run reuses the learning rates its first trainings found, as the first session did."""
+        known = getattr(self.trainer, "known_lrs", None)
+        if known is None:
+            return
+        for entry in self.state.trained:
+            if entry.get("lr") and not entry.get("lr_reused"):
+                known.setdefault(entry["network"], entry["lr"])
 
     def _model(self, stage: str, network: str):
         source = self._reusable_stage(stage) or stage
@@ -282,42 +334,49 @@ class Workflow:
         self.log(f"{stage}: training {network} on {len(train)} images "
                  f"({len(self.state.pseudo_labels)} pseudo-labelled), validating on {len(valid)}...")
         started = time.perf_counter()
+        reused = network in getattr(self.trainer, "known_lrs", {}) and self.config.recipe_info.reuse_lr
         model = self.trainer.train(network, train, valid)
         seconds = time.perf_counter() - started
         checkpoint = f"checkpoints/{source}_{network.replace('/', '_')}.pth"
         (self.output / "checkpoints").mkdir(parents=True, exist_ok=True)
         self.trainer.save(model, self.output / checkpoint)
         self.state.trained.append({"stage": source, "network": network, "checkpoint": checkpoint,
-                                   "seconds": round(seconds, 2), "lr": getattr(self.trainer, "last_lr", None)})
+                                   "seconds": round(seconds, 2), "lr": getattr(self.trainer, "last_lr", None),
+                                   "lr_reused": bool(reused)})
         self.state.save(self.output)
         self.trained_now += 1
         self.log(f"{stage}: {network} trained in {seconds:.1f} s.")
         return model
 
     def _drop_old_checkpoints(self, keep: str) -> None:
-        """Checkpoints of earlier rounds are no longer needed to resume; free their disk space."""
+        """Checkpoints of earlier rounds are no longer needed to resume; free their disk space.
+        Round 1's stay: trained on the labels alone, they are candidates of the final choice."""
         for entry in self.state.trained:
-            if entry["stage"].startswith("round-") and entry["stage"] != keep:
+            if entry["stage"].startswith("round-") and entry["stage"] not in (keep, "round-1"):
                 (self.output / entry["checkpoint"]).unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ results
+    def labels_alone_models(self) -> dict:
+        """The round-1 models (trained on the manual labels only), when they differ from the finals."""
+        if not self.process.distills or not self.state.rounds or self._reusable_stage("final") == "round-1":
+            return {}
+        return {net: self._model("round-1", net) for net in self.config.networks}
+
     def _evaluate_and_export(self, finals: dict) -> dict:
+        from .candidates import choose, evaluate_candidates
         from .report import build_results
 
-        valid, test = self._arrays("valid"), self._arrays("test")
-        candidates = []
-        for network, model in finals.items():
-            scores = {}
-            for name, data in (("validation", valid), ("test", test)):
-                predicted = self.trainer.predict(model, data.images).argmax(axis=1)
-                scores[name] = evaluate(data.labels, predicted, self.classes)
-            candidates.append({"network": network, **scores})
-            self.log(f"{network}: validation accuracy {scores['validation']['accuracy']:.3f}, "
-                     f"test accuracy {scores['test']['accuracy']:.3f}, test macro F1 {scores['test']['macro_f1']:.3f}")
-        chosen = max(candidates, key=lambda c: selection_key(c[self.config.select_on]))
-        self.log(f"Chosen on the {self.config.select_on} split: {chosen['network']}.")
-        model_files = self.trainer.export(finals[chosen["network"]], chosen["network"], self.output / "model")
+        alone = self.labels_alone_models()
+        candidates, models = evaluate_candidates(self, finals, alone)
+        chosen = choose(candidates, self.config)
+        self.log(f"Chosen on the {self.config.select_on} split: {chosen['name']}.")
+        model_files = self.trainer.export(models[chosen["name"]], chosen["network"], self.output / "model")
         results = build_results(self, candidates, chosen, model_files)
+        for item in results["warnings"]:
+            if item.get("round") is None:
+                self.log(f"Warning: {item['message']}")
+        if results.get("verdict"):
+            self.log(results["verdict"])
         atomic_write_json(self.output / "results.json", results)
         self.log(f"Results: {self.output / 'results.json'}; model: {self.output / 'model'}.")
         return results

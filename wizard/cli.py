@@ -103,11 +103,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def print_summary(results: dict) -> None:
     """The results table of a run, as plain text."""
-    from atlass_runtime.notebook_display import candidates_table, per_class_table
+    from atlass_runtime.notebook_display import candidates_table, per_class_table, summary_lines
 
-    selected = results["selected"]
     print("\nEvery candidate:")
     print(candidates_table(results).to_string())
-    print(f"\nChosen: {selected['network']} (on the {selected['select_on']} images); per category on the "
-          f"{selected['test']['n_images']} test images:")
+    print()
+    for line in summary_lines(results):
+        print(line)
+    print(f"\n{results['selected']['name']} per category on the {results['selected']['test']['n_images']} test images:")
     print(per_class_table(results).to_string())

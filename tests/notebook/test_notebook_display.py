@@ -94,15 +94,22 @@ def test_candidates_and_per_class_tables(finished, capsys):
     _, result = finished
     results = result.results
     table = show.candidates_table(results)
-    assert set(table.index) == {"ResNet18", "ResNet34"}
-    assert (table["chosen"] == "yes").sum() == 1 and table.loc[results["selected"]["network"], "chosen"] == "yes"
+    # the final models and the same networks trained on the labels alone (round 1)
+    assert set(table.index) == {"ResNet18", "ResNet34", "ResNet18 (labels alone)", "ResNet34 (labels alone)"}
+    assert set(table["trained on"]) == {"labels + pseudo-labels", "labels alone"}
+    chosen = results["selected"]["name"]
+    assert (table["chosen"] == "yes").sum() == 1 and table.loc[chosen, "chosen"] == "yes"
     chosen_test = results["selected"]["test"]["accuracy"]
-    assert table.loc[results["selected"]["network"], "test accuracy"] == f"{100 * chosen_test:.1f}%"
+    assert table.loc[chosen, "test accuracy"] == f"{100 * chosen_test:.1f}%"
+    low, high = results["selected"]["test"]["accuracy_ci95"]
+    assert table.loc[chosen, "test 95% interval"] == f"{100 * low:.0f}-{100 * high:.0f}%"
     per_class = show.per_class_table(results)
     assert list(per_class.index) == results["classes"]
     assert per_class["images"].sum() == results["selected"]["test"]["n_images"]
     show.results(results)
-    assert "Chosen: " + results["selected"]["network"] in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Chosen: " + chosen in out and "95% interval" in out and "most frequent category" in out
+    assert "Pseudo-labelling " in out and "labels alone" in out
 
 
 def test_choosing_on_test_is_flagged(finished, capsys):
@@ -116,7 +123,7 @@ def test_confusion_figure_has_one_matrix_per_candidate_chosen_first(finished):
     _, result = finished
     figure = show.confusion_figure(result.results)
     titles = [axis.get_title() for axis in figure.axes]
-    assert len(titles) == 2 and "(chosen)" in titles[0] and result.results["selected"]["network"] in titles[0]
+    assert len(titles) == 4 and "(chosen)" in titles[0] and result.results["selected"]["name"] in titles[0]
     numbers = [int(t.get_text()) for t in figure.axes[0].texts]
     assert sum(numbers) == result.results["selected"]["test"]["n_images"]
 

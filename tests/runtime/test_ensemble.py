@@ -60,3 +60,14 @@ def test_vote_by_name_and_bad_input():
         vote(PROBS, "average")
     with pytest.raises(ValueError, match="pairs, images, classes"):
         hard_vote(np.zeros((2, 3)))
+
+
+def test_the_vote_keeps_the_runner_up_its_margin_and_the_agreement():
+    votes = hard_vote(PROBS)
+    # image 0: class 0 scores 1.3/3, class 1 0.8/3, class 2 nothing; 2 of 3 pairs voted class 0
+    assert votes.runner_up.tolist() == [1, 1]
+    assert votes.runner_up_confidence == pytest.approx([0.8 / 3, 0.5 / 3])
+    assert votes.margin == pytest.approx([0.5 / 3, 0.6 / 3])
+    assert votes.agreement == pytest.approx([2 / 3, 2 / 3])
+    soft = soft_vote(PROBS)
+    assert soft.runner_up.tolist() == [1, 1] and soft.runner_up_confidence == pytest.approx([1.3 / 3, 1.0 / 3])

@@ -1,0 +1,45 @@
+"""Which voted images become pseudo-labels in a round: those above the threshold, and, with class
+balance, no more of a class than its share of the labelled images allows."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .ensemble import Votes
+
+
+def accept(votes: Votes, threshold: float, class_shares: np.ndarray | None = None) -> np.ndarray:
+    """Indices (ascending) of the accepted images.
+
+    Without `class_shares` every image whose confidence is strictly above the threshold is
+    accepted (the paper). With them (each class's share of the labelled training images), the
+    images above the threshold are taken most confident first, and a class may hold at most its
+    share of the accepted images (rounded up): one class cannot take over a round. Images left
+    out stay unlabelled for the next round.
+    """
+    above = votes.accepted(threshold)
+    if class_shares is None or len(above) == 0:
+        return above
+    shares = np.asarray(class_shares, dtype=np.float64)
+    order = above[np.argsort(-votes.confidence[above], kind="stable")]
+    taken = np.zeros(len(votes), dtype=bool)
+    counts = np.zeros(len(shares), dtype=np.int64)
+    total, changed = 0, True
+    while changed:                  # passes until stable: a class waits for the others to catch up
+        changed = False
+        for index in order:
+            if taken[index]:
+                continue
+            label = int(votes.labels[index])
+            if counts[label] + 1 <= math.ceil(shares[label] * (total + 1) - 1e-9):
+                taken[index], changed = True, True
+                counts[label] += 1
+                total += 1
+    return np.flatnonzero(taken)
+
+
+def labelled_shares(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Each class's share of the labelled training images."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=n_classes).astype(np.float64)
+    return counts / max(counts.sum(), 1.0)

@@ -1,0 +1,88 @@
+"""One pseudo-labelling round (design 4, steps 3-5): the pool voted on, calibrated votes, the
+accepted images, and what the round writes down.
+
+    pool -> every (model, transform) pair predicts -> temperatures (calibrate) -> vote ->
+    threshold (+ class balance) -> pseudo-labels (appended, or replaced when re-voting)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .acceptance import accept
+from .calibration import apply_temperature, fit_temperature
+from .ensemble import Votes, vote
+from .pseudo_labelling import apply_transform, pair_probabilities
+from .transforms import TRANSFORMS, transform_pipeline
+from .tta_selection import greedy_transforms
+
+# Columns of rounds/round-N_votes.csv, in order (README and docs/notebook.md describe them).
+VOTE_COLUMNS = ("file", "label", "confidence", "runner_up", "runner_up_confidence", "margin",
+                "agreement", "accepted", "label_before")
+
+
+@dataclass
+class RoundVotes:
+    """What one round decided about its pool of images."""
+    files: list[str]                 # relative paths, the pool in order
+    votes: Votes
+    accepted: np.ndarray             # indices into files
+    temperatures: list[float] = field(default_factory=list)
+
+
+def temperatures_for(trainer, models: list, valid) -> list[float]:
+    """One temperature per model, fitted on its validation predictions (the image itself)."""
+    return [round(fit_temperature(trainer.predict(model, valid.images), valid.labels), 6) for model in models]
+
+
+def choose_transforms(trainer, models: list, valid, temperatures: list[float]) -> tuple[list[str], list[dict]]:
+    """transforms = "auto": greedy forward selection over the ten on the validation images."""
+    views = {}
+    for name, fn in transform_pipeline(list(TRANSFORMS)):
+        view = apply_transform(fn, valid.images)
+        views[name] = np.stack([apply_temperature(trainer.predict(m, view), t)
+                                for m, t in zip(models, temperatures)])
+    chosen, steps = greedy_transforms(views, valid.labels)
+    return chosen[1:], steps        # the image itself is always in: only the transforms are named
+
+
+def vote_on_pool(trainer, models: list, transform_names: list[str], images: np.ndarray,
+                 temperatures: list[float], method: str, threshold: float,
+                 class_shares: np.ndarray | None) -> tuple[Votes, np.ndarray]:
+    """(the votes on every image, the accepted indices)."""
+    transforms = transform_pipeline(transform_names)
+    probabilities = pair_probabilities(trainer, models, transforms, images)
+    if any(t != 1.0 for t in temperatures):
+        for pair in range(len(probabilities)):          # pairs are model-major within a transform
+            probabilities[pair] = apply_temperature(probabilities[pair], temperatures[pair % len(models)])
+    votes = vote(probabilities, method)
+    return votes, accept(votes, threshold, class_shares)
+
+
+def vote_rows(files: list[str], votes: Votes, accepted: np.ndarray, classes: list[str],
+              before: dict[str, str]) -> list[tuple]:
+    """The rows of rounds/round-N_votes.csv (VOTE_COLUMNS)."""
+    taken = set(accepted.tolist())
+    return [(name, classes[int(votes.labels[i])], round(float(votes.confidence[i]), 6),
+             classes[int(votes.runner_up[i])], round(float(votes.runner_up_confidence[i]), 6),
+             round(float(votes.margin[i]), 6), round(float(votes.agreement[i]), 6), i in taken,
+             before.get(name, "")) for i, name in enumerate(files)]
+
+
+def new_pseudo_labels(previous: list[dict], files: list[str], votes: Votes, accepted: np.ndarray,
+                      classes: list[str], number: int, revote: bool) -> list[dict]:
+    """The pseudo-labels after this round: the accepted ones added to the earlier ones, or, when
+    re-voting, the accepted ones alone (an image that keeps its label keeps its round)."""
+    earlier = {e["file"]: (e["label"], e["round"]) for e in previous}
+    fresh = []
+    for i in accepted:
+        label = classes[int(votes.labels[i])]
+        kept = revote and earlier.get(files[i], ("", 0))[0] == label
+        fresh.append({"file": files[i], "label": label, "confidence": round(float(votes.confidence[i]), 6),
+                      "round": earlier[files[i]][1] if kept else number})
+    return fresh if revote else previous + fresh
+
+
+def same_labels(a: list[dict], b: list[dict]) -> bool:
+    return {(e["file"], e["label"]) for e in a} == {(e["file"], e["label"]) for e in b}
