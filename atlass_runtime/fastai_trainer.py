@@ -9,6 +9,7 @@ in-memory arrays (fast_data), so nothing is decoded twice.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import tempfile
 import time
@@ -149,6 +150,7 @@ class FastaiTrainer:
         self.last_lr: float | None = None
         self.known_lrs: dict[str, float] = {}   # network -> rate its first training found
         self.last_steps: dict[str, int] = {}
+        self.kept_stage: str | None = None       # which stage's network the last training kept
 
     def _say(self, line: str) -> None:
         if self.progress != "none":
@@ -194,24 +196,53 @@ class FastaiTrainer:
         learn = self._learner(network, dls)
         with tempfile.TemporaryDirectory(prefix="atlass-lr-find-") as scratch:
             learn.path = Path(scratch)   # the LR finder saves and restores the weights there
-            self._stages(learn, network, train)
+            self._stages(learn, network, train, valid)
         learn.model.eval()
         # Keep the network only: the Learner holds the optimizer state and the training batches.
         return FastaiModel(network, learn.model)
 
-    def _stages(self, learn: Learner, network: str, train: LabelledArrays) -> None:
+    def _stages(self, learn: Learner, network: str, train: LabelledArrays, valid: LabelledArrays) -> None:
         cfg = self.config
         learn.freeze()
         if self.recipe.probe_first:
             self._fit_probe(learn, network, train)
         if cfg.epochs_frozen:
             self._fit(learn, cfg.epochs_frozen, STAGE1_LR, "stage 1 (head)")
+        self.kept_stage = "stage 1"
         if cfg.epochs_unfrozen:
+            guard = self.recipe.keep_better_stage and len(valid) > 0
+            before = (copy.deepcopy(learn.model.state_dict()), self._valid_key(learn.model, network, valid)) \
+                if guard else None
             learn.unfreeze()
             self.last_lr = lr = self._stage2_lr(learn, network)
             # Discriminative rates protect pretrained layers; random ones all need to learn.
             rates = slice(lr / 100, lr) if cfg.pretrained or not self.recipe.probe_first else lr
             self._fit(learn, cfg.epochs_unfrozen, rates, "stage 2 (all)")
+            self.kept_stage = "stage 2"
+            if before is not None:
+                self._keep_better(learn.model, network, valid, *before)
+
+    def _valid_key(self, model: torch.nn.Module, network: str, valid: LabelledArrays) -> tuple:
+        from .evaluation import evaluate, selection_key
+
+        probabilities = predict_probabilities(model, valid.images, self.device, self.amp_dtype,
+                                              channels_last=self.channels_last, mean=normalisation(network)[0],
+                                              std=normalisation(network)[1])
+        return selection_key(evaluate(valid.labels, probabilities.argmax(axis=1), self.classes, probabilities))
+
+    def _keep_better(self, model: torch.nn.Module, network: str, valid: LabelledArrays,
+                     state_before: dict, key_before: tuple) -> None:
+        """Fine-tuning is kept only if it does better on the validation images than stage 1."""
+        key_after = self._valid_key(model, network, valid)
+        shown = (f"validation accuracy {key_before[0]:.3f} -> {key_after[0]:.3f}, "
+                 f"log-loss {-key_before[2]:.3f} -> {-key_after[2]:.3f}")
+        if key_after >= key_before:
+            self._say(f"    fine-tuning kept ({shown})")
+            return
+        model.load_state_dict(state_before)
+        self.kept_stage = "stage 1"
+        self._say(f"    fine-tuning did worse on the {len(valid)} validation images ({shown}): the "
+                  "stage-1 network is kept")
 
     def _fit_probe(self, learn: Learner, network: str, train: LabelledArrays) -> None:
         """The head's linear layer := a logistic regression on the frozen pooled features."""

@@ -182,12 +182,33 @@ def rounds_table(rounds: list[dict], classes: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).set_index("round")
 
 
+def transform_choice_table(choice: dict | None) -> pd.DataFrame | None:
+    """transforms = "auto": the validation log-likelihood each step of the greedy choice gave."""
+    if not choice:
+        return None
+    rows = [{"step": i, "added": step["added"] or "(none helps: stop)", "log-likelihood": step["log_likelihood"]}
+            for i, step in enumerate(choice["steps"])]
+    return pd.DataFrame(rows).set_index("step")
+
+
 def rounds(wf) -> None:
-    """The pseudo-labels added in each round, and why pseudo-labelling stopped."""
+    """The pseudo-labels added in each round, why pseudo-labelling stopped, the transforms the
+    run chose and the temperatures it fitted, and the guard rails' warnings."""
     state = wf.state
+    choice = transform_choice_table(state.transform_choice)
+    if choice is not None:
+        chosen = state.transform_choice["chosen"]
+        _show_table(choice, "Transforms chosen on the validation images (higher log-likelihood is better):")
+        print("Kept: the image itself" + (", " + ", ".join(chosen) if chosen else " only") + ".")
     _show_table(rounds_table(state.rounds, wf.classes), "Pseudo-labels added per round:")
+    for entry in state.rounds:
+        if entry.get("temperatures"):
+            print(f"Round {entry['round']} temperatures: "
+                  + ", ".join(f"{n} {t:.2f}" for n, t in entry["temperatures"].items()))
     print(f"In all: {len(state.pseudo_labels)} pseudo-labelled image(s) of {len(wf.dataset.unlabelled)} "
           f"unlabelled. Stopped because {state.stop_reason or 'it has not finished yet'}.")
+    for item in state.warnings:
+        print(f"Warning: {item['message']}")
 
 
 def pseudo_label_figure(wf, per_class: int = 6, seed: int = 0):

@@ -8,8 +8,11 @@ stage does:
           pooled features (a logistic regression); then the whole network is fine-tuned from
           there, BatchNorm statistics kept, with a batch size that gives every epoch several
           steps and a rate capped at 1e-3 (body 1e-5) so that the fitted head is not undone
-          (Kumar et al., ICLR 2022: linear probing then fine-tuning). Without ImageNet weights
-          there is nothing to keep: every layer trains at the finder's rate, uncapped.
+          (Kumar et al., ICLR 2022: linear probing then fine-tuning). The fine-tuned network is
+          kept only if it does better than the probe on the validation images (accuracy, then
+          macro F1, then log-loss): fine-tuning a few dozen images can also make things worse.
+          Without ImageNet weights there is nothing to keep: every layer trains at the
+          finder's rate, uncapped.
   quick   the linear probe alone (frozen body): seconds on a CPU, no augmentation.
   paper   the paper's recipe as published: fastai's two-layer head trained for 2 epochs, then
           8 epochs of the whole network at the finder's lowest-loss rate, batch as configured.
@@ -37,6 +40,7 @@ class Recipe:
     reuse_lr: bool                  # a network's round-1 rate is reused in its later rounds
     bounded_finder: bool            # fewer finder iterations on small sets (else fastai's 100)
     max_lr: float | None = None     # the finder's rate is capped here (fine-tuning a fitted head)
+    keep_better_stage: bool = False  # fine-tuning kept only if it does better on the validation images
 
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
@@ -44,7 +48,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
            "the whole network gently: made for a few dozen labelled images per category.",
            head="linear", probe_first=True, epochs_frozen=0, epochs_unfrozen=8, lr_rule="valley",
            fit_batch_to_data=True, keep_bn_statistics=True, reuse_lr=True, bounded_finder=True,
-           max_lr=1e-3),
+           max_lr=1e-3, keep_better_stage=True),
     Recipe("quick", "Only fit the new last layer on the network's frozen features: seconds even "
            "without a GPU, usually a little less accurate.",
            head="linear", probe_first=True, epochs_frozen=0, epochs_unfrozen=0, lr_rule="valley",

@@ -85,6 +85,7 @@ class Workflow:
         self._share_found_rates()
         self.trained_now = 0
         self.finals: dict = {}
+        self.candidate_models: dict = {}    # candidate name -> model, after evaluate_and_export
         self._announced = False
 
     # ------------------------------------------------------------------ preparation
@@ -367,10 +368,11 @@ class Workflow:
         from .report import build_results
 
         alone = self.labels_alone_models()
-        candidates, models = evaluate_candidates(self, finals, alone)
+        candidates, self.candidate_models = evaluate_candidates(self, finals, alone)
         chosen = choose(candidates, self.config)
         self.log(f"Chosen on the {self.config.select_on} split: {chosen['name']}.")
-        model_files = self.trainer.export(models[chosen["name"]], chosen["network"], self.output / "model")
+        model_files = self.trainer.export(self.candidate_models[chosen["name"]], chosen["network"],
+                                          self.output / "model")
         results = build_results(self, candidates, chosen, model_files)
         for item in results["warnings"]:
             if item.get("round") is None:

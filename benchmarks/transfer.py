@@ -1,10 +1,14 @@
 """Does fine-tuning beat the linear probe? Transfer learning from ImageNet weights on small data.
 
-For every dataset, k (labelled images per class) and seed, the same k images per class train:
+For every dataset, k (labelled images per class) and seed, the k images per class are split as a
+run splits them into training images (85%) and validation images (15%, at least one per class),
+and every method learns from the same training images:
   probe       scikit-learn LogisticRegression (C=1) on the frozen pooled features: the floor
               that any fine-tuning must beat;
   RECIPE[:RULE]  one network trained by FastaiTrainer with that recipe (and LR rule), e.g.
-              `paper` (the paper's recipe), `lp-ft` (the default), `lp-ft:steep`, `quick`;
+              `paper` (the paper's recipe), `lp-ft` (the default), `lp-ft:steep`, `quick`; it
+              sees the validation images as a run does (lp-ft keeps its fine-tuning only if
+              it does better there);
 and each model is scored on the dataset's fixed held-out test set. One CSV row per (dataset, k,
 seed, method), appended as it finishes (a killed benchmark continues), and a Markdown table.
 
@@ -30,8 +34,9 @@ from ssl_bench.sampling import draw_sample  # noqa: E402
 from ssl_bench.sources import load_source  # noqa: E402
 from ssl_bench.stats import mean_std  # noqa: E402
 
-COLUMNS = ["dataset", "k", "seed", "method", "network", "image_size", "train_images", "test_images",
-           "accuracy", "macro_f1", "seconds", "lr", "steps", "settings"]
+COLUMNS = ["dataset", "k", "seed", "method", "network", "image_size", "train_images", "valid_images",
+           "test_images", "accuracy", "macro_f1", "seconds", "lr", "steps", "kept", "settings"]
+VALID_FRACTION = 0.15
 
 
 def parse_args(argv=None):
@@ -66,9 +71,16 @@ class Draw:
         sample = draw_sample(source, k, seed)
         self.classes = list(source.classes)
         paths = [p for p, _ in sample.labelled]
-        self.images, failed = decode_images(paths, size)
+        images, failed = decode_images(paths, size)
         assert not failed, failed
-        self.labels = np.array([self.classes.index(c) for _, c in sample.labelled], dtype=np.int64)
+        labels = np.array([self.classes.index(c) for _, c in sample.labelled], dtype=np.int64)
+        valid = np.zeros(len(labels), dtype=bool)
+        rng = np.random.default_rng([seed, k])
+        for c in range(len(self.classes)):
+            rows = rng.permutation(np.flatnonzero(labels == c))
+            valid[rows[:max(1, round(VALID_FRACTION * len(rows)))]] = True
+        self.images, self.labels = images[~valid], labels[~valid]
+        self.valid_images, self.valid_labels = images[valid], labels[valid]
         if source.name not in test_cache:
             test_paths = [p for p, _ in source.test]
             pixels, failed = decode_images(test_paths, size)
@@ -99,7 +111,7 @@ def run_probe(draw: Draw, network: str, size: int) -> dict:
     test = pooled_features(model, draw.test_images, "cpu", *stats)
     probe = LogisticRegression(C=1.0, max_iter=5000).fit(train, draw.labels)
     accuracy, f1 = scores(draw.test_labels, probe.predict(test), draw.classes)
-    return dict(accuracy=accuracy, macro_f1=f1, seconds=time.perf_counter() - started, lr="", steps=0)
+    return dict(accuracy=accuracy, macro_f1=f1, seconds=time.perf_counter() - started, lr="", steps=0, kept="")
 
 
 def run_recipe(draw: Draw, network: str, size: int, method: str, seed: int, log) -> dict:
@@ -112,9 +124,7 @@ def run_recipe(draw: Draw, network: str, size: int, method: str, seed: int, log)
                        lr_rule=rule or None, pretrained=True)
     trainer = FastaiTrainer(draw.classes, config, device="cpu", progress="lines", log=log)
     train = LabelledArrays(draw.images, draw.labels)
-    # The trainer reports validation metrics only; a few training images keep that cheap.
-    first = np.unique(draw.labels, return_index=True)[1]
-    valid = LabelledArrays(draw.images[first], draw.labels[first])
+    valid = LabelledArrays(draw.valid_images, draw.valid_labels)
     started = time.perf_counter()
     model = trainer.train(network, train, valid)
     seconds = time.perf_counter() - started
@@ -122,7 +132,7 @@ def run_recipe(draw: Draw, network: str, size: int, method: str, seed: int, log)
     accuracy, f1 = scores(draw.test_labels, predicted, draw.classes)
     return dict(accuracy=accuracy, macro_f1=f1, seconds=seconds,
                 lr=f"{trainer.last_lr:.3g}" if trainer.last_lr else "",
-                steps=sum(trainer.last_steps.values()))
+                steps=sum(trainer.last_steps.values()), kept=trainer.kept_stage or "")
 
 
 # ---------------------------------------------------------------------- records
@@ -219,7 +229,8 @@ def main(argv=None) -> int:
                                   else run_recipe(draw, args.network, args.image_size, method, seed, log))
                         row = dict(dataset=source.name, k=k, seed=seed, method=method, network=args.network,
                                    image_size=args.image_size, train_images=len(draw.labels),
-                                   test_images=len(draw.test_labels), settings=settings,
+                                   valid_images=len(draw.valid_labels), test_images=len(draw.test_labels),
+                                   settings=settings,
                                    **{**result, "accuracy": round(result["accuracy"], 6),
                                       "macro_f1": round(result["macro_f1"], 6),
                                       "seconds": round(result["seconds"], 1)})
@@ -229,9 +240,12 @@ def main(argv=None) -> int:
     rows = [r for r in read_rows(csv_path) if r["settings"] == settings]
     notes = [f"`{' '.join(['python', 'benchmarks/transfer.py'] + (argv or sys.argv[1:]))}`", "",
              f"{args.network}, ImageNet weights, {args.image_size} px, CPU. The k labelled images per "
-             "class are the training images of every method; each model is scored on the dataset's "
-             "fixed held-out test set (MedMNIST: the official test split; class folders: a fixed 25% "
-             "of each class). A class with fewer than k images gives all it has."]
+             f"class are split into training ({1 - VALID_FRACTION:.0%}) and validation images, as a run "
+             "does; every method learns from the same training images, the recipes see the validation "
+             "images too (lp-ft keeps its fine-tuning only if it does better there: column `kept` of the "
+             "CSV). Each model is scored on the dataset's fixed held-out test set (MedMNIST: the official "
+             "test split; class folders: a fixed 25% of each class). A class with fewer than k images "
+             "gives all it has."]
     table_path.write_text(markdown(rows, args.methods, notes), encoding="utf-8")
     print(f"Table: {table_path}; rows: {csv_path}")
     return 0

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-TRAINING_FIELDS = ("epochs_frozen", "epochs_unfrozen", "image_size", "batch_size", "seed",
-                   "pretrained", "mixed_precision")
+TRAINING_FIELDS = ("recipe", "epochs_frozen", "epochs_unfrozen", "lr_rule", "image_size", "batch_size",
+                   "seed", "pretrained", "mixed_precision")
 
 
 class ReusingTrainer:
@@ -41,12 +41,20 @@ class ReusingTrainer:
 
     def train(self, network: str, train, valid):
         path = self.cache / f"{network.replace('/', '_')}-{self.key(network, train, valid)}.pth"
-        if path.is_file():
+        rate = path.with_suffix(".json")
+        if path.is_file() and rate.is_file():
+            # as if trained here: the rate the training found is known for the later rounds
+            found = json.loads(rate.read_text())
+            self.inner.last_lr = found["last_lr"]
+            if found.get("first_lr") and hasattr(self.inner, "known_lrs"):
+                self.inner.known_lrs.setdefault(network, found["first_lr"])
             self.reused += 1
             return self.inner.load(network, path)
         model = self.inner.train(network, train, valid)
         self.cache.mkdir(parents=True, exist_ok=True)
         self.inner.save(model, path)
+        rate.write_text(json.dumps({"last_lr": getattr(self.inner, "last_lr", None),
+                                    "first_lr": getattr(self.inner, "known_lrs", {}).get(network)}))
         self.trained += 1
         return model
 

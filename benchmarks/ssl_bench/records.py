@@ -6,21 +6,23 @@ import csv
 import os
 from pathlib import Path
 
-COLUMNS = ["dataset", "k", "seed", "process", "networks", "selected_network", "labelled",
-           "capped_classes", "unlabelled", "test_images", "accuracy", "macro_f1", "pseudo_labels",
-           "pseudo_labels_correct", "pseudo_label_accuracy", "rounds", "stop_reason", "models_trained",
-           "models_reused", "seconds", "settings_id"]
+COLUMNS = ["dataset", "k", "seed", "variant", "process", "networks", "selected_network",
+           "selected_trained_on", "labelled", "capped_classes", "unlabelled", "test_images", "accuracy",
+           "macro_f1", "labels_alone_accuracy", "teacher_valid_accuracy", "pseudo_labels",
+           "pseudo_labels_correct", "pseudo_label_accuracy", "max_acceptance_ratio", "warnings", "rounds",
+           "stop_reason", "models_trained", "models_reused", "seconds", "settings_id"]
 INTEGERS = ("k", "seed", "labelled", "unlabelled", "test_images", "pseudo_labels",
             "pseudo_labels_correct", "rounds", "models_trained", "models_reused")
-FLOATS = ("accuracy", "macro_f1", "pseudo_label_accuracy", "seconds")
+FLOATS = ("accuracy", "macro_f1", "labels_alone_accuracy", "teacher_valid_accuracy",
+          "pseudo_label_accuracy", "max_acceptance_ratio", "seconds")
 
 
 class SettingsMismatch(RuntimeError):
     pass
 
 
-def run_key(row: dict) -> tuple[str, int, int, str]:
-    return row["dataset"], int(row["k"]), int(row["seed"]), row["process"]
+def run_key(row: dict) -> tuple[str, int, int, str, str]:
+    return row["dataset"], int(row["k"]), int(row["seed"]), row["variant"], row["process"]
 
 
 def read_rows(path: Path) -> list[dict]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from atlass_runtime import RunConfig, get_process
-from atlass_runtime.evaluation import evaluate
+from atlass_runtime.evaluation import evaluate, selection_key
 from atlass_runtime.image_store import decode_images
 
 from .model_reuse import reusing_factory
@@ -20,29 +20,56 @@ from .sampling import Sample
 from .sources import SourceDataset, SourceError
 
 
+# Self-training settings compared by the protocol, as RunConfig values (fields that do not apply
+# to a process are left to RunConfig). "paper" is the paper's process; "improved" is whatever
+# RunConfig defaults to now; the others turn one option on at a time.
+PAPER = {"class_balance": False, "revote": False, "calibrate": False, "candidates": "pseudo-labelled"}
+VARIANTS: dict[str, dict] = {
+    "paper": PAPER,
+    "improved": {},
+    "balance": {**PAPER, "class_balance": True},
+    "revote": {**PAPER, "revote": True},
+    "calibrate": {**PAPER, "calibrate": True},
+    "labels-alone": {**PAPER, "candidates": "all"},
+    "all": {"class_balance": True, "revote": True, "calibrate": True, "candidates": "all"},
+}
+# Where each option applies (elsewhere RunConfig refuses it): the process's flags.
+APPLIES = {"class_balance": "distills", "calibrate": "distills", "revote": "iterative"}
+# RunConfig fields a benchmark run sets itself (the rest come from --set or RunConfig's defaults).
+OWN_FIELDS = ("process", "networks", "seed", "dataset_dir", "output_dir", "select_on")
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Everything that decides what a run computes, apart from dataset, k, seed and process."""
-    single_networks: tuple[str, ...] = ("ResNet50",)
-    multi_networks: tuple[str, ...] = ("ResNet34", "ResNet50", "ResNet101", "DenseNet121")
+    """Everything that decides what a run computes, apart from dataset, k, seed, process and
+    variant. Training settings are RunConfig fields (`config`), so the two cannot drift apart."""
+    single_networks: tuple[str, ...] = ("EfficientNet-Lite0",)
+    multi_networks: tuple[str, ...] = ("EfficientNet-Lite0", "EfficientNet-Lite1")
     nd_networks: str = "single"          # ND trains the single network (the paper) or the multi set
-    transforms: tuple[str, ...] | None = None   # None: the paper's five
-    threshold: float = 0.8
-    max_rounds: int = 5
-    vote: str = "hard"
-    epochs_frozen: int = 2
-    epochs_unfrozen: int = 8
-    image_size: int = 224
-    batch_size: int = 32
-    pretrained: bool = True
-    lr_find_iterations: int = 100
-    valid_fraction: float = 0.16         # of the k labelled images: chooses among networks
-    test_fraction: float = 0.04          # the workflow's own test split (at least 1 per class)
+    config: tuple[tuple[str, object], ...] = (("valid_fraction", 0.16), ("test_fraction", 0.04))
+    variants: tuple[str, ...] = ("paper",)
+    lr_find_iterations: int | None = None   # None: the recipe's bound
     max_unlabelled: int | None = None
     min_unlabelled_ratio: float = 0.2
 
+    def __post_init__(self):
+        for name, _ in self.config:
+            if name in OWN_FIELDS:
+                raise ValueError(f"{name} is set by the benchmark for each run")
+            if name not in RunConfig.field_names():
+                raise ValueError(f"unknown setting {name!r}; known: {', '.join(RunConfig.field_names())}")
+        for variant in self.variants:
+            if variant not in VARIANTS:
+                raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
+
+    @property
+    def values(self) -> dict:
+        return dict(self.config)
+
     def settings_id(self) -> str:
-        text = json.dumps(asdict(self), sort_keys=True)
+        described = {**asdict(self), "variants": {v: VARIANTS[v] for v in self.variants},
+                     "defaults": RunConfig().to_dict()}
+        text = json.dumps(described, sort_keys=True, default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
 
     def networks_for(self, process: str) -> list[str]:
@@ -51,18 +78,19 @@ class Settings:
             return list(self.single_networks if self.nd_networks == "single" else self.multi_networks)
         return list(self.multi_networks if info.multi_network else self.single_networks)
 
-    def config_for(self, process: str, seed: int, dataset_dir: Path, output_dir: Path) -> RunConfig:
+    def config_for(self, process: str, seed: int, dataset_dir: Path, output_dir: Path,
+                   variant: str = "paper") -> RunConfig:
         info = get_process(process)
-        values = dict(process=info.code, networks=self.networks_for(process), vote=self.vote,
-                      epochs_frozen=self.epochs_frozen, epochs_unfrozen=self.epochs_unfrozen,
-                      image_size=self.image_size, batch_size=self.batch_size, seed=seed,
-                      valid_fraction=self.valid_fraction, test_fraction=self.test_fraction,
-                      pretrained=self.pretrained, select_on="validation",
-                      dataset_dir=str(dataset_dir), output_dir=str(output_dir))
-        if info.uses_transforms and self.transforms is not None:
-            values["transforms"] = list(self.transforms)
-        if info.iterative:
-            values.update(threshold=self.threshold, max_rounds=self.max_rounds)
+        values = dict(self.values)
+        for name in ("transforms",) if not info.uses_transforms else ():
+            values.pop(name, None)
+        for name in ("threshold", "max_rounds") if not info.iterative else ():
+            values.pop(name, None)
+        for name, value in VARIANTS[variant].items():
+            if name not in APPLIES or getattr(info, APPLIES[name]):
+                values[name] = value
+        values.update(process=info.code, networks=self.networks_for(process), seed=seed,
+                      select_on="validation", dataset_dir=str(dataset_dir), output_dir=str(output_dir))
         return RunConfig.from_dict(values)
 
 
@@ -91,39 +119,64 @@ def trainer_factory(settings: Settings):
 
 def run_process(settings: Settings, source: SourceDataset, sample: Sample, truth: dict[str, str],
                 process: str, dataset_dir: Path, output_dir: Path, test: HeldOutTest, log,
-                model_cache: Path | None = None, keep_output: bool = False) -> dict:
+                model_cache: Path | None = None, keep_output: bool = False, variant: str = "paper") -> dict:
     """Run one process (resuming a killed attempt in output_dir) and return its CSV row.
     With `model_cache`, models trained identically by an earlier process of the draw are reused."""
     from atlass_runtime.workflow import Workflow
 
     started = time.perf_counter()
-    config = settings.config_for(process, sample.seed, dataset_dir, output_dir)
+    config = settings.config_for(process, sample.seed, dataset_dir, output_dir, variant)
     build = trainer_factory(settings)
     if model_cache is not None:
         build = reusing_factory(build, model_cache, {"lr_find_iterations": settings.lr_find_iterations})
     workflow = Workflow(config, trainer_factory=build, log=log)
     results = workflow.run().results
-    chosen = results["selected"]["network"]
-    model = workflow.finals[chosen]
-    predicted = workflow.trainer.predict(model, test.images).argmax(axis=1)
+    selected = results["selected"]
     true = np.array([workflow.classes.index(c) for c in test.labels])
-    scores = evaluate(true, predicted, workflow.classes)
+
+    def held_out(name: str) -> dict:
+        predicted = workflow.trainer.predict(workflow.candidate_models[name], test.images).argmax(axis=1)
+        return evaluate(true, predicted, workflow.classes)
+
+    scores = held_out(selected["name"])
+    alone = [c for c in results["candidates"] if c["trained_on"] == "labels alone"]
+    teacher = max(alone, key=lambda c: selection_key(c["validation"])) if alone else None
     pseudo = workflow.state.pseudo_labels
     reused = getattr(workflow.trainer, "reused", 0)
     right = sum(truth.get(entry["file"]) == entry["label"] for entry in pseudo)
     seconds = time.perf_counter() - started
-    if not keep_output:
-        shutil.rmtree(output_dir, ignore_errors=True)
-    return {
-        "dataset": source.name, "k": sample.k, "seed": sample.seed, "process": config.process,
-        "networks": "+".join(config.networks), "selected_network": chosen,
+    row = {
+        "dataset": source.name, "k": sample.k, "seed": sample.seed, "variant": variant,
+        "process": config.process, "networks": "+".join(config.networks), "selected_network": selected["name"],
+        "selected_trained_on": selected["trained_on"],
         "labelled": len(sample.labelled), "capped_classes": sample.capped_text(),
         "unlabelled": len(sample.unlabelled) if get_process(process).distills else 0,
         "test_images": len(test.labels),
         "accuracy": round(scores["accuracy"], 6), "macro_f1": round(scores["macro_f1"], 6),
+        "labels_alone_accuracy": round(held_out(teacher["name"])["accuracy"], 6) if teacher else "",
+        "teacher_valid_accuracy": round(teacher["validation"]["accuracy"], 6) if teacher else "",
         "pseudo_labels": len(pseudo), "pseudo_labels_correct": right,
         "pseudo_label_accuracy": round(right / len(pseudo), 6) if pseudo else "",
+        "max_acceptance_ratio": acceptance_ratio(workflow),
+        "warnings": ";".join(sorted({w["kind"] for w in results["warnings"]})),
         "rounds": len(results["rounds"]), "stop_reason": results["stop_reason"] or "",
         "models_trained": workflow.trained_now - reused, "models_reused": reused,
         "seconds": round(seconds, 1), "settings_id": settings.settings_id(),
     }
+    if not keep_output:
+        shutil.rmtree(output_dir, ignore_errors=True)
+    return row
+
+
+def acceptance_ratio(workflow) -> float | str:
+    """The largest (share of the pseudo-labels) / (share of the labelled training images) of any
+    class: 1 is perfectly balanced, above 2 one class piles up."""
+    pseudo = workflow.state.pseudo_labels
+    if not pseudo:
+        return ""
+    from atlass_runtime.acceptance import labelled_shares
+
+    shares = labelled_shares(workflow._arrays("train").labels, len(workflow.classes))
+    counts = np.bincount([workflow.classes.index(e["label"]) for e in pseudo], minlength=len(shares))
+    ratios = [(count / len(pseudo)) / share for count, share in zip(counts, shares) if share > 0]
+    return round(float(max(ratios)), 3)

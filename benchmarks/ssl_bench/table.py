@@ -10,6 +10,8 @@ DASH = "–"
 def _number(value: float | None, digits: int = 3, signed: bool = False) -> str:
     if value is None:
         return DASH
+    if abs(value) < 0.5 * 10 ** -digits:
+        value = 0.0                     # no "-0.000" from rounding noise
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
@@ -82,16 +84,117 @@ def _comparisons(rows: list[dict], processes: list[str], baseline: str) -> tuple
     return lines + [""], notes
 
 
-def markdown_report(rows: list[dict], processes: list[str], preamble: list[str],
+ITERATIVE = ("IDD", "IMD", "IMDD")
+
+
+def _variant_rows(rows: list[dict], variant: str) -> list[dict]:
+    return [r for r in rows if r["variant"] == variant]
+
+
+def _against(rows: list[dict], processes: list[str], variant: str, reference: str) -> list[str]:
+    """Each process of `variant` against the same process of `reference` (paired runs)."""
+    paired = [{**r, "process": f"{r['variant']}:{r['process']}"} for r in rows if r["variant"] in (variant, reference)]
+    lines = [f"## {variant} against {reference}, process by process", "",
+             f"Paired over every (dataset, k, seed); Δ is {variant} minus {reference}. Wilcoxon signed-rank, "
+             "two-sided, tied pairs dropped.", "",
+             "| process | pairs | Δ accuracy | wins / ties / losses | Wilcoxon p | Δ macro F1 |",
+             "|---|---:|---:|:---:|---:|---:|"]
+    for process in processes:
+        a = compare(paired, f"{variant}:{process}", f"{reference}:{process}", "accuracy")
+        f = compare(paired, f"{variant}:{process}", f"{reference}:{process}", "macro_f1")
+        if a.pairs:
+            lines.append(f"| {process} | {a.pairs} | {_number(a.mean_difference, signed=True)} | "
+                         f"{a.wins} / {a.ties} / {a.losses} | {_p(a.test.p_value)} | "
+                         f"{_number(f.mean_difference, signed=True)} |")
+    return lines + [""]
+
+
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def _pseudo_label_quality(rows: list[dict], processes: list[str], variants: list[str]) -> list[str]:
+    lines = ["## Pseudo-labels: how many, how right, how balanced", "",
+             "Per run: pseudo-labels added; their precision (share right, against the held-out truth of "
+             "the unlabelled images); the teacher's validation accuracy (the best model trained on the "
+             "labels alone, on the workflow's validation images); the largest ratio of a category's share "
+             "of the pseudo-labels to its share of the labels (1: as labelled; above 2: piling up); how "
+             "often the final choice fell on a labels-alone model.", "",
+             "| variant | process | runs | pseudo-labels per run | precision | teacher validation accuracy "
+             "| acceptance ratio, mean / max | labels alone chosen |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for variant in variants:
+        for process in processes:
+            mine = [r for r in rows if r["variant"] == variant and r["process"] == process]
+            if not mine or process == "ND":
+                continue
+            added = sum(r["pseudo_labels"] for r in mine)
+            right = sum(r["pseudo_labels_correct"] for r in mine)
+            ratios = [r["max_acceptance_ratio"] for r in mine if r["max_acceptance_ratio"] is not None]
+            teacher = _mean(r["teacher_valid_accuracy"] for r in mine)
+            alone = sum(r["selected_trained_on"] == "labels alone" for r in mine)
+            lines.append(f"| {variant} | {process} | {len(mine)} | {added / len(mine):.0f} | "
+                         f"{(f'{right / added:.1%}' if added else DASH)} | {_number(teacher)} | "
+                         f"{(f'{_mean(ratios):.2f} / {max(ratios):.2f}' if ratios else DASH)} | {alone} / {len(mine)} |")
+    return lines + [""]
+
+
+def _targets(rows: list[dict], variant: str) -> list[str]:
+    """The issue's targets for the variant: the best iterative process against ND."""
+    mine = _variant_rows(rows, variant)
+    found = [compare(mine, p, "ND", "accuracy") for p in ITERATIVE]
+    found = [c for c in found if c.pairs]
+    if not found:
+        return []
+    best = max(found, key=lambda c: c.mean_difference)
+    per_dataset = {}
+    for dataset in sorted({r["dataset"] for r in mine}):
+        c = compare([r for r in mine if r["dataset"] == dataset], best.process, "ND", "accuracy")
+        per_dataset[dataset] = c.mean_difference
+    worst = min((d for d in per_dataset.values() if d is not None), default=None)
+    distilled = [r for r in mine if r["process"] != "ND"]
+    ratios = [r["max_acceptance_ratio"] for r in distilled if r["max_acceptance_ratio"] is not None]
+    precise = [r for r in distilled if r["pseudo_label_accuracy"] is not None and r["teacher_valid_accuracy"] is not None]
+    at_least = sum(r["pseudo_label_accuracy"] >= r["teacher_valid_accuracy"] for r in precise)
+    precision = _mean(r["pseudo_label_accuracy"] for r in precise)
+    teacher = _mean(r["teacher_valid_accuracy"] for r in precise)
+    return [f"## Targets ({variant})", "",
+            f"- Best iterative process: {best.process}, {_number(best.mean_difference, signed=True)} accuracy "
+            f"against ND on average over {best.pairs} paired runs (target: at least +0.030; Wilcoxon p "
+            f"{_p(best.test.p_value)}).",
+            f"- {best.process} against ND per dataset: " + ", ".join(
+                f"{d} {_number(v, signed=True)}" for d, v in per_dataset.items())
+            + f" (target: no loss larger than 0.010; worst {_number(worst, signed=True)}).",
+            f"- Largest acceptance ratio of any class in any run: "
+            f"{(f'{max(ratios):.2f}' if ratios else DASH)} (target: at most 2).",
+            f"- Pseudo-label precision {(f'{precision:.1%}' if precision is not None else DASH)} on average "
+            f"against the teacher's validation accuracy {(f'{teacher:.1%}' if teacher is not None else DASH)}; "
+            f"at least the teacher's in {at_least} of {len(precise)} runs.", ""]
+
+
+def markdown_report(rows: list[dict], processes: list[str], variants: list[str], preamble: list[str],
                     notes: list[str], baseline: str = "ND") -> str:
     processes = [p for p in processes if any(r["process"] == p for r in rows)] or processes
+    variants = [v for v in variants if any(r["variant"] == v for r in rows)] or variants
     lines = ["# ATLASS processes against ND: the paper's section 4.2 protocol", "", *preamble, ""]
     if not rows:
         return "\n".join(lines + ["No finished runs yet.", "", "## Notes", ""] + [f"- {n}" for n in notes] + [""])
-    lines += _grid(rows, processes, "accuracy", "Test accuracy")
-    lines += _grid(rows, processes, "macro_f1", "Test macro F1")
-    comparison, test_notes = _comparisons(rows, processes, baseline)
-    lines += comparison
+    test_notes = []
+    for variant in variants:
+        mine = _variant_rows(rows, variant)
+        lines += _grid(mine, processes, "accuracy", f"Test accuracy, {variant}")
+    for variant in variants:
+        lines += _targets(rows, variant)
+    for variant in variants:
+        comparison, found = _comparisons(_variant_rows(rows, variant), processes, baseline)
+        lines += [comparison[0] + f" ({variant})"] + comparison[1:]
+        test_notes += [f"{variant} {n}" for n in found]
+    for variant in variants[1:]:
+        lines += _against(rows, processes, variant, variants[0])
+    lines += _pseudo_label_quality(rows, processes, variants)
+    for variant in variants:
+        lines += _grid(_variant_rows(rows, variant), processes, "macro_f1", f"Test macro F1, {variant}")
     capped = sorted({(r["dataset"], r["k"], r["capped_classes"]) for r in rows if r["capped_classes"]})
     all_notes = [f"† {d}, k = {k}: fewer than k images available, all taken as labelled "
                  f"({c.replace(';', ', ')}); those classes have no unlabelled images."

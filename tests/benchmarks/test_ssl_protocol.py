@@ -144,10 +144,12 @@ def test_shared_jurkat_brightfield_caps_the_rare_classes():
 
 
 # ---------------------------------------------------------------------- statistics and table
-def rows_of(values: dict[str, list[float]], dataset="d", k=25) -> list[dict]:
-    return [{"dataset": dataset, "k": k, "seed": seed, "process": process, "accuracy": v,
+def rows_of(values: dict[str, list[float]], dataset="d", k=25, variant="paper") -> list[dict]:
+    return [{"dataset": dataset, "k": k, "seed": seed, "variant": variant, "process": process, "accuracy": v,
              "macro_f1": v / 2, "pseudo_labels": 10 if process != "ND" else 0,
-             "pseudo_labels_correct": 8 if process != "ND" else 0, "capped_classes": ""}
+             "pseudo_labels_correct": 8 if process != "ND" else 0, "capped_classes": "",
+             "pseudo_label_accuracy": 0.8 if process != "ND" else None, "teacher_valid_accuracy": 0.7,
+             "max_acceptance_ratio": 1.5 if process != "ND" else None, "selected_trained_on": "labels alone"}
             for process, vs in values.items() for seed, v in enumerate(vs)]
 
 
@@ -177,17 +179,23 @@ def test_holm_adjustment():
 def test_markdown_table_has_means_bold_best_and_the_comparison():
     rows = rows_of({"ND": [0.5, 0.7], "DD": [0.8, 0.8], "MD": [0.4, 0.6]})
     rows[0]["capped_classes"] = rows[2]["capped_classes"] = "x=3"
-    text = markdown_report(rows, ["ND", "DD", "MD"], ["preamble"], ["a note"])
-    assert "| d | 25† | 0.600 ± 0.141 | **0.800 ± 0.000** | 0.500 ± 0.141 |" in text
+    rows += rows_of({"ND": [0.5, 0.7], "DD": [0.9, 0.7], "IDD": [0.8, 0.9]}, variant="improved")
+    text = markdown_report(rows, ["ND", "DD", "MD", "IDD"], ["paper", "improved"], ["preamble"], ["a note"])
+    assert "| d | 25† | 0.600 ± 0.141 | **0.800 ± 0.000** | 0.500 ± 0.141 | – |" in text
     assert "| DD | 2 | 0.800 | +0.200 | 2 / 0 / 0 |" in text
     assert "| MD | 2 | 0.500 | -0.100 | 0 / 0 / 2 |" in text
     assert "80.0%" in text and "a note" in text and "x=3" in text
+    # the variants against the paper's, and the targets for the improved one
+    assert "## improved against paper, process by process" in text
+    assert "| DD | 2 | +0.000 | 1 / 0 / 1 |" in text
+    assert "Best iterative process: IDD, +0.250 accuracy against ND" in text
+    assert "| improved | IDD | 2 | 10 | 80.0% | 0.700 | 1.50 / 1.50 | 2 / 2 |" in text
 
 
 # ---------------------------------------------------------------------- CSV and resume
 def row(process="ND", seed=0, settings_id="abcdef0123") -> dict:
     values = {c: "" for c in records.COLUMNS}
-    values.update(dataset="d", k=25, seed=seed, process=process, accuracy=0.5, macro_f1=0.4,
+    values.update(dataset="d", k=25, seed=seed, variant="paper", process=process, accuracy=0.5, macro_f1=0.4,
                   labelled=50, unlabelled=10, test_images=20, pseudo_labels=0,
                   pseudo_labels_correct=0, rounds=0, models_trained=1, models_reused=0, seconds=1.0,
                   settings_id=settings_id)
@@ -198,10 +206,10 @@ def test_csv_appends_skips_a_cut_line_and_refuses_other_settings(tmp_path):
     path = tmp_path / "runs.csv"
     append_row(path, row("ND"))
     with open(path, "a") as handle:
-        handle.write("d,25,0,DD,Res")          # a kill in the middle of a line
+        handle.write("d,25,0,paper,DD,Res")    # a kill in the middle of a line
     append_row(path, row("MD"))
     assert [r["process"] for r in read_rows(path)] == ["ND", "MD"]
-    assert finished_runs(path, "abcdef0123") == {("d", 25, 0, "ND"), ("d", 25, 0, "MD")}
+    assert finished_runs(path, "abcdef0123") == {("d", 25, 0, "paper", "ND"), ("d", 25, 0, "paper", "MD")}
     with pytest.raises(SettingsMismatch, match="abcdef0123"):
         finished_runs(path, "0000000000")
 
@@ -226,27 +234,31 @@ def fake_training(monkeypatch):
 
 def test_whole_loop_then_resume_skips_finished_runs(tmp_path, fake_training):
     data = brightness_dataset(tmp_path / "data", {"dark": 16, "mid": 16, "light": 16})
-    args = [str(data), "--k", "5", "--seeds", "0,1", "--processes", "nd,IDD", "--image-size", "16",
-            "--single-networks", "resnet18", "--multi-networks", "ResNet18,ResNet34",
+    args = [str(data), "--k", "5", "--seeds", "0,1", "--processes", "nd,IDD", "--set", "image_size=16",
+            "--variants", "paper,all", "--single-networks", "resnet18", "--multi-networks", "ResNet18,ResNet34",
             "--output", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
     assert ssl_protocol.main(args) == 0
-    assert sorted(fake_training) == ["IDD", "IDD", "ND", "ND"]
+    assert sorted(fake_training) == ["IDD"] * 4 + ["ND"] * 4
     rows = read_rows(tmp_path / "out" / "ssl_protocol.csv")
-    assert {(r["seed"], r["process"]) for r in rows} == {(0, "ND"), (0, "IDD"), (1, "ND"), (1, "IDD")}
+    assert {(r["seed"], r["variant"], r["process"]) for r in rows} == {
+        (seed, variant, process) for seed in (0, 1) for variant in ("paper", "all") for process in ("ND", "IDD")}
     idd = [r for r in rows if r["process"] == "IDD"]
     assert all(r["labelled"] == 15 and r["unlabelled"] == 21 and r["test_images"] == 12 for r in idd)
-    assert all(0 < r["pseudo_labels"] <= 21 and r["pseudo_labels_correct"] <= r["pseudo_labels"] for r in idd)
+    paper = [r for r in idd if r["variant"] == "paper"]
+    assert all(0 < r["pseudo_labels"] <= 21 and r["pseudo_labels_correct"] <= r["pseudo_labels"] for r in paper)
     assert all(r["pseudo_labels"] == 0 and r["unlabelled"] == 0 for r in rows if r["process"] == "ND")
-    assert all(r["models_reused"] == 1 for r in idd)               # round 1 is ND's model
+    assert all(r["models_reused"] >= 1 for r in idd)                # round 1 is ND's model
+    assert all(r["teacher_valid_accuracy"] is not None and r["max_acceptance_ratio"] >= 1 for r in paper)
+    assert {r["selected_trained_on"] for r in idd if r["variant"] == "paper"} <= {"labels + pseudo-labels"}
     assert not list((tmp_path / "work" / "runs").glob("*/*"))       # draw folders removed
 
     fake_training.clear()
     assert ssl_protocol.main(args + ["--seeds", "0,1,2"]) == 0
-    assert sorted(fake_training) == ["IDD", "ND"]                    # only seed 2 was new
+    assert sorted(fake_training) == ["IDD", "IDD", "ND", "ND"]        # only seed 2 was new
     table = (tmp_path / "out" / "ssl_protocol.md").read_text()
-    assert "| data | 5 |" in table and "| IDD | 3 |" in table
+    assert "| data | 5 |" in table and "| IDD | 3 |" in table and "## all against paper" in table
 
-    assert ssl_protocol.main(args + ["--image-size", "24"]) == 2     # other settings, same CSV
+    assert ssl_protocol.main(args + ["--set", "image_size=24"]) == 2     # other settings, same CSV
 
 
 def test_k_leaving_no_unlabelled_images_is_skipped_and_noted(tmp_path, fake_training):
@@ -285,16 +297,17 @@ def test_tiny_real_benchmark(tmp_path):
     data = brightness_dataset(tmp_path / "data", {"a": 12, "b": 12, "c": 12})
     out = tmp_path / "out"
     assert ssl_protocol.main([str(data), "--k", "5", "--seeds", "0", "--processes", "ND,DD",
-                              "--image-size", "16", "--epochs", "1,1", "--no-pretrained",
-                              "--single-networks", "ResNet18", "--lr-find-iterations", "5",
-                              "--threads", "1", "--output", str(out), "--work", str(tmp_path / "w")]) == 0
+                              "--variants", "paper", "--set", "image_size=16", "--set", "epochs_unfrozen=1",
+                              "--set", "pretrained=false", "--single-networks", "ResNet18",
+                              "--lr-find-iterations", "5", "--threads", "1", "--output", str(out),
+                              "--work", str(tmp_path / "w")]) == 0
     with open(out / "ssl_protocol.csv", newline="") as handle:
         found = list(csv.DictReader(handle))
     assert [r["process"] for r in found] == ["ND", "DD"]
     assert all(0.0 <= float(r["accuracy"]) <= 1.0 and r["test_images"] == "9" for r in found)
     assert found[1]["pseudo_labels"] == "12"          # DD accepts every vote (threshold 0)
     assert found[1]["models_reused"] == "1"           # its round 1 is ND's model
-    assert "## Each process against ND" in (out / "ssl_protocol.md").read_text()
+    assert "## Each process against ND (paper)" in (out / "ssl_protocol.md").read_text()
 
 
 @pytest.mark.slow

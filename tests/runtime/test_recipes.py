@@ -58,3 +58,29 @@ def test_recipes_set_their_defaults_and_a_changed_recipe_resets_them():
     assert get_recipe("LP-FT").name == "lp-ft"
     with pytest.raises(KeyError, match="lp-ft, quick, paper"):
         get_recipe("other")
+
+
+def test_fine_tuning_that_does_worse_on_validation_is_undone():
+    """lp-ft keeps the stage-1 network when stage 2 lowers the validation figures."""
+    from atlass_runtime.fastai_trainer import FastaiTrainer
+    from atlass_runtime.network_builder import build_model
+    from atlass_runtime.trainer import LabelledArrays
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (6, 32, 32, 3), dtype=np.uint8)
+    valid = LabelledArrays(images, np.array([0, 1, 0, 1, 0, 1]))
+    config = RunConfig(process="ND", networks=["EfficientNet-Lite0"], image_size=32, pretrained=False)
+    trainer = FastaiTrainer(["a", "b"], config, device="cpu", progress="none")
+    model = build_model("EfficientNet-Lite0", 2, pretrained=False).eval()
+    linear = model[1][-1]
+    with torch.no_grad():          # stage 1: always right on these images (via a bias it cannot see)
+        linear.weight.zero_()
+    good = {k: v.clone() for k, v in model.state_dict().items()}
+    key_good = (1.0, 1.0, -0.1)
+    with torch.no_grad():          # stage 2 "ruined" it: one class always
+        linear.bias.copy_(torch.tensor([5.0, -5.0]))
+    trainer._keep_better(model, "EfficientNet-Lite0", valid, good, key_good)
+    assert trainer.kept_stage == "stage 1" and torch.equal(model[1][-1].bias, good["1.2.bias"])
+    trainer.kept_stage = "stage 2"
+    trainer._keep_better(model, "EfficientNet-Lite0", valid, good, (0.0, 0.0, -9.0))   # better now
+    assert trainer.kept_stage == "stage 2"

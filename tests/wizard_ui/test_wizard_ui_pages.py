@@ -401,3 +401,15 @@ def test_a_just_typed_name_applies_when_next_is_pressed_with_the_keyboard(make_w
     alt_n(qtbot, wizard)
     assert wizard.current_name() == "training"
     assert wizard.model.config.networks == list(PROCESSES["MD"].default_networks) + ["efficientnet_b0"]
+
+
+def test_choose_for_me_lets_the_run_pick_the_transforms(make_wizard, qtbot, mixed_dataset):
+    wizard = make_wizard(mixed_dataset)
+    page = go_to(wizard, qtbot, "IDD", "transforms")
+    click(qtbot, page.auto)
+    assert wizard.model.config.transforms == ["auto"] and wizard.model.config.auto_transforms
+    assert not any(box.isEnabled() for box in page.boxes.values()) and next_enabled(wizard)
+    assert "--transforms auto" in " ".join(wizard.model.export_command())
+    assert any("chosen by the run" in value for _, value in wizard.model.summary())
+    click(qtbot, page.auto)
+    assert wizard.model.config.transforms == ["H Flip", "V Flip", "H+V Flip", "Blurring", "Gamma"]

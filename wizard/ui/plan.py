@@ -176,7 +176,7 @@ def export_command(config: RunConfig, dataset_dir: str | Path, zip_path: str | P
         if isinstance(value, bool):
             command.append(flag if value else "--no-" + name.replace("_", "-"))
         elif isinstance(value, list):
-            command += [flag, ",".join(value)]
+            command += [flag, ",".join(value)]   # transforms "auto" is the list ["auto"]
         else:
             command += [flag, str(value)]
     return command
@@ -278,7 +278,9 @@ class WizardModel:
         lines.append(("Process", f"{process.title} ({process.code}): {process.explanation}"))
         lines.append(("Networks" if len(config.networks) > 1 else "Network", ", ".join(config.networks)))
         if process.uses_transforms:
-            lines.append(("Transforms", "the image itself, " + ", ".join(config.transforms)))
+            lines.append(("Transforms", "chosen by the run on the validation images (the image itself is "
+                                        "always used)" if config.auto_transforms
+                          else "the image itself, " + ", ".join(config.transforms)))
         if process.iterative:
             lines.append(("Threshold", f"an unlabelled image is added when its vote's confidence is above "
                                        f"{config.threshold:g}; at most {config.max_rounds} round(s)"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from atlass_runtime.config import AUTO
 from atlass_runtime.transforms import TRANSFORMS
 
 from .plan import WizardModel, preview_candidates, transform_previews
@@ -46,6 +47,14 @@ class TransformsPage(ConfigPage):
         self.previews: dict[str, QLabel] = {}
         self.boxes: dict[str, QCheckBox] = {}
 
+        self.auto = QCheckBox("Choose for me: the run picks, on your validation images, the transforms "
+                              "that help its networks (the image itself is always used)")
+        self.auto.setObjectName("transforms_auto")
+        self.auto.setToolTip("Greedy selection: starting from the image alone, the transform that most "
+                             "improves the networks' answers on the validation images is added, while "
+                             "one still improves them. The run reports which were kept.")
+        self.auto.toggled.connect(self._auto_toggled)
+
         self.original = _preview_label()
         self.original_caption = text_label()
         self.another = QPushButton("Another image")
@@ -78,6 +87,7 @@ class TransformsPage(ConfigPage):
             grid.addWidget(holder, index // COLUMNS, index % COLUMNS)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self.auto)
         layout.addLayout(top)
         layout.addLayout(grid)
         layout.addWidget(self.errors["transforms"])
@@ -86,11 +96,16 @@ class TransformsPage(ConfigPage):
 
     # ------------------------------------------------------------------ Qt hooks
     def initializePage(self) -> None:
-        chosen = set(self.model.config.transforms)
+        auto = self.model.config.auto_transforms
+        chosen = set(self.model.config.process_info.default_transforms if auto else self.model.config.transforms)
         for name, box in self.boxes.items():
             box.blockSignals(True)
             box.setChecked(name in chosen)
+            box.setEnabled(not auto)
             box.blockSignals(False)
+        self.auto.blockSignals(True)
+        self.auto.setChecked(auto)
+        self.auto.blockSignals(False)
         self.refresh_errors()
         candidates = preview_candidates(self.model.report)
         if candidates != self.candidates:
@@ -100,6 +115,14 @@ class TransformsPage(ConfigPage):
 
     def _changed(self, _checked: bool) -> None:
         self.apply(transforms=[name for name, box in self.boxes.items() if box.isChecked()])
+
+    def _auto_toggled(self, auto: bool) -> None:
+        for box in self.boxes.values():
+            box.setEnabled(not auto)
+        if auto:
+            self.apply(transforms=[AUTO])
+        else:
+            self._changed(False)
 
     # ------------------------------------------------------------------ previews
     def next_image(self) -> None:
