@@ -52,6 +52,21 @@ def quiet_openmp() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+def _as_typed(exc: AtlassError, args) -> str:
+    """A setting's error names it as the user typed it: `--size` for `atlass train`, `-p
+    image_size` for `atlass run`, the field's name elsewhere."""
+    from atlass_runtime.config_cli import flag_for
+    from atlass_runtime.errors import ConfigError
+
+    from atlass_runtime import RunConfig
+
+    style = getattr(args, "settings_style", None)
+    if not isinstance(exc, ConfigError) or style is None or exc.field not in RunConfig.field_names() + ["output"]:
+        return str(exc)
+    typed = flag_for(exc.field) if style == "flags" else f"-p {exc.field}"
+    return f"{typed}: {exc.reason}"
+
+
 def main(argv: list[str] | None = None) -> int:
     quiet_openmp()
     parser = build_parser()
@@ -63,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except AtlassError as exc:
-        print(f"Error: {exc}", file=sys.stderr, flush=True)
+        print(f"Error: {_as_typed(exc, args)}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
         print("Interrupted; run the same command again to continue where it stopped.", file=sys.stderr)

@@ -17,7 +17,7 @@ def register(subparsers) -> None:
     train.add_argument("--restart", action="store_true",
                        help="discard an earlier run in the output folder instead of resuming it")
     add_config_arguments(train)
-    train.set_defaults(handler=_train)
+    train.set_defaults(handler=_train, settings_style="flags")
 
     predict = subparsers.add_parser("predict", help="classify new images with an exported model")
     predict.add_argument("model", help="the 'model' folder of a run (or its model.pkl)")
@@ -45,8 +45,14 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    from .errors import AtlassError
+    from .fastai_trainer import pick_device
     from .predict import predict_images
 
+    try:
+        pick_device(args.device)
+    except AtlassError as exc:
+        raise AtlassError(f"--device {exc}") from None
     table = predict_images(args.model, args.images, output_csv=args.output, device=args.device)
     counts = table["label"].value_counts().to_dict() if len(table) else {}
     print(f"{len(table)} image(s) classified -> {Path(args.output)}")

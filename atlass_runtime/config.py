@@ -32,8 +32,9 @@ class RunConfig:
     process: str = field(default="IMDD", metadata=_help(
         "Which of the seven processes to run: " + ", ".join(PROCESSES) + ".", choices=tuple(PROCESSES)))
     networks: list[str] | None = field(default=None, metadata=_help(
-        "Networks to train (ResNet18..ResNet152, DenseNet121..DenseNet201, AlexNet, or a timm "
-        "model name). Default: the paper's choice for the process."))
+        "Networks to train (ResNet18..ResNet152, DenseNet121..DenseNet201, AlexNet, "
+        "EfficientNet-Lite0..Lite2 (their ImageNet weights come installed: they work offline), or a "
+        "timm model name). Default: the paper's choice for the process."))
     transforms: list[str] | None = field(default=None, metadata=_help(
         "Test-time transforms used when labelling unlabelled images (processes with data "
         "distillation), or 'auto' to let the run choose them on the validation images. "

@@ -13,10 +13,30 @@ from .errors import ConfigError
 # Fields set by positional arguments or dedicated flags of each command.
 _POSITIONAL = {"dataset_dir", "output_dir"}
 _ALIASES = {"image_size": ["--size"]}
+# How a command line names each field, where that is not --field-name.
+_TYPED = {"image_size": "--size", "dataset_dir": "DATASET", "output_dir": "--output",
+          "epochs_frozen": "--epochs", "epochs_unfrozen": "--epochs"}
 
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
+
+
+def flag_for(field_name: str) -> str:
+    """The flag (or argument) a user types for a RunConfig field: '--size' for image_size."""
+    return _TYPED.get(field_name, _flag(field_name))
+
+
+def _default_text(f) -> str:
+    from .transforms import TRANSFORMS
+
+    extra = ""
+    if f.name == "transforms":
+        extra = f" The ten: {', '.join(TRANSFORMS)}."
+    if f.default is None:
+        return extra
+    shown = f.default if not isinstance(f.default, bool) else ("on" if f.default else "off")
+    return extra + f" (default: {shown})"
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,9 +49,9 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     for f in fields(RunConfig):
         if f.name in _POSITIONAL:
             continue
-        help_text = f.metadata["help"]
+        help_text = f.metadata["help"] + _default_text(f)
         names = [_flag(f.name)] + _ALIASES.get(f.name, [])
-        if f.type in ("bool", bool):
+        if f.type in ("bool", bool, "bool | None"):
             group.add_argument(*names, dest=f.name, default=None,
                                action=argparse.BooleanOptionalAction, help=help_text)
         else:
@@ -48,7 +68,13 @@ def read_config_file(path: str | Path) -> dict:
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
 
-        values = yaml.safe_load(text) or {}
+        try:
+            values = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            where = getattr(exc, "problem_mark", None)
+            line = f" at line {where.line + 1}" if where is not None else ""
+            raise ConfigError("config", f"{path} is not valid YAML{line} "
+                              f"({getattr(exc, 'problem', None) or exc}); fix the file or use JSON") from None
     else:
         try:
             values = json.loads(text)
@@ -62,6 +88,7 @@ def read_config_file(path: str | Path) -> dict:
 def config_from_args(args: argparse.Namespace, **fixed) -> RunConfig:
     """RunConfig from --config, then the flags given, then `fixed` (dataset/output paths)."""
     values = read_config_file(args.config) if args.config else {}
+    from_file = set(values)
     if args.epochs:
         parts = [p.strip() for p in str(args.epochs).split(",")]
         if len(parts) != 2:
@@ -71,5 +98,13 @@ def config_from_args(args: argparse.Namespace, **fixed) -> RunConfig:
         given = getattr(args, f.name, None)
         if given is not None and f.name not in _POSITIONAL:
             values[f.name] = given
+    given = {f.name for f in fields(RunConfig) if getattr(args, f.name, None) is not None}
+    if args.epochs:
+        given |= {"epochs_frozen", "epochs_unfrozen"}
     values.update({k: v for k, v in fixed.items() if v is not None})
-    return RunConfig.from_dict(values)
+    try:
+        return RunConfig.from_dict(values)
+    except ConfigError as exc:
+        if exc.field in from_file and exc.field not in given:   # say where the bad value was written
+            raise ConfigError("config", f"{args.config}: {exc}") from None
+        raise

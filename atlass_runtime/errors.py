@@ -10,7 +10,7 @@ class ConfigError(AtlassError, ValueError):
     """A RunConfig field has a bad value or an unknown name; `field` names it."""
 
     def __init__(self, field: str, message: str):
-        self.field = field
+        self.field, self.reason = field, message
         super().__init__(f"{field}: {message}")
 
 

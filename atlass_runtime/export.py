@@ -74,15 +74,24 @@ def _export_onnx(module: torch.nn.Module, size: int, path: Path, mean, std) -> N
 
 
 def find_model_files(model: str | Path) -> tuple[Path, dict]:
-    """(model.pkl path, model.json contents) for a model folder or a model.pkl path."""
+    """(model.pkl path, model.json contents) for a model folder, or any file in it (model.pkl,
+    model.json, model.onnx), or a run's output folder (its model/ folder)."""
     model = Path(model)
+    if not model.exists():
+        raise AtlassError(f"{model} does not exist; give the 'model' folder a run wrote")
     folder = model if model.is_dir() else model.parent
-    pkl = model if model.is_file() else folder / "model.pkl"
+    if model.is_dir() and not (folder / "model.json").is_file() and (folder / "model" / "model.json").is_file():
+        folder = folder / "model"                       # a run's output folder
+    pkl = model if model.is_file() and model.suffix == ".pkl" else folder / "model.pkl"
     meta_path = folder / "model.json"
     if not pkl.is_file() or not meta_path.is_file():
         raise AtlassError(f"{model} is not an exported ATLASS model; give the 'model' folder a run "
                           "wrote (it holds model.pkl and model.json)")
-    return pkl, json.loads(meta_path.read_text(encoding="utf-8"))
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise AtlassError(f"{meta_path} is damaged ({exc}); export the model again") from None
+    return pkl, meta
 
 
 def load_model(model: str | Path):
@@ -90,7 +99,15 @@ def load_model(model: str | Path):
     from fastai.learner import load_learner
 
     pkl, meta = find_model_files(model)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # load_learner warns that pickles must be trusted
-        learn = load_learner(pkl, cpu=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # load_learner warns that pickles must be trusted
+            learn = load_learner(pkl, cpu=True)
+    except ModuleNotFoundError as exc:
+        raise AtlassError(f"{pkl} needs the Python package {exc.name!r} to load; install ATLASS's runtime "
+                          "requirements (pip install -r requirements.txt of the project), or use model.onnx, "
+                          "which needs none of them") from None
+    except Exception as exc:   # a damaged or foreign pickle: say which file, not a traceback
+        raise AtlassError(f"{pkl} cannot be loaded as a fastai model ({type(exc).__name__}: {exc}); "
+                          "export the model again") from None
     return learn.model.eval(), meta

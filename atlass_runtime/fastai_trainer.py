@@ -42,9 +42,22 @@ MIN_LR, FALLBACK_LR = 1e-5, 1e-3
 
 
 def pick_device(prefer: str | None = None) -> torch.device:
-    if prefer:
-        return torch.device(prefer)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """The device to run on: `prefer` ("cpu", "cuda", "cuda:1"...) checked, or the GPU if any."""
+    from .errors import AtlassError
+
+    if not prefer:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(prefer)
+    except (RuntimeError, ValueError):
+        raise AtlassError(f"{prefer!r} is not a device; choose cpu or cuda") from None
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise AtlassError(f"{prefer!r} is not a device ATLASS runs on; choose cpu or cuda")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise AtlassError(f"{prefer!r}: no CUDA GPU is available here; use cpu (or leave the device out)")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise AtlassError(f"{prefer!r}: this machine has {torch.cuda.device_count()} GPU(s)")
+    return device
 
 
 def lowest_loss(lrs, losses, num_it):

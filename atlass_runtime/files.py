@@ -3,11 +3,22 @@ target, so a kill at any moment leaves either the old or the new file, never hal
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
 import tempfile
 from pathlib import Path
+
+
+@functools.lru_cache(maxsize=1)
+def default_file_mode() -> int:
+    """The mode a new file gets from the user's umask (0644 with the usual 022); temporary files
+    are made 0600, so written files are given this one before they take the final name. Read
+    once (setting the umask to read it is not thread-safe)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -19,6 +30,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, default_file_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

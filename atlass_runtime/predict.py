@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import AtlassError, SkippedFilesWarning
-from .export import load_model
+from .export import find_model_files, load_model
 from .image_store import decode_images
 from .imageio import is_image_name
 
@@ -28,11 +28,15 @@ def collect_images(inputs) -> list[Path]:
                 found += [Path(current) / f for f in sorted(files)
                           if is_image_name(f) and not f.startswith(".")]
         elif path.is_file():
+            if not is_image_name(path.name):
+                raise AtlassError(f"{path} is not an image file (JPEG, PNG, BMP, GIF, WebP or TIFF); "
+                                  "give image files or folders of images")
             found.append(path)
         else:
             raise AtlassError(f"{path} does not exist; give image files or folders of images")
     if not found:
-        raise AtlassError(f"no image files found in {', '.join(map(str, [inputs]))}")
+        shown = ", ".join(map(str, [inputs] if isinstance(inputs, (str, Path)) else inputs))
+        raise AtlassError(f"no image files found in {shown}")
     return found
 
 
@@ -44,10 +48,11 @@ def predict_images(model, inputs, output_csv: str | Path | None = None, device: 
     """
     from .fastai_trainer import pick_device, predict_probabilities
 
-    module, meta = load_model(model)
-    device = pick_device(device)
-    module.to(device)
+    device = pick_device(device)          # the quick checks first: the device, the model files, the images
+    find_model_files(model)
     paths = collect_images(inputs)
+    module, meta = load_model(model)
+    module.to(device)
     keep, failures, parts = [], {}, []
     for start in range(0, len(paths), CHUNK):   # decoded a chunk at a time: big folders fit in memory
         chunk = paths[start:start + CHUNK]
@@ -58,6 +63,10 @@ def predict_images(model, inputs, output_csv: str | Path | None = None, device: 
         if kept:
             parts.append(predict_probabilities(module, images[kept], device, batch_size=batch_size,
                                                mean=meta.get("mean"), std=meta.get("std")))
+    if failures and not keep:
+        first = next(iter(failures.items()))
+        raise AtlassError(f"none of the {len(paths)} image file(s) could be read (the first, {first[0]}: "
+                          f"{first[1]})")
     if failures:
         listing = "\n".join(f"  {p}: {why}" for p, why in failures.items())
         warnings.warn(SkippedFilesWarning(f"{len(failures)} file(s) could not be read:\n{listing}"), stacklevel=2)

@@ -119,7 +119,11 @@ class Workflow:
         return split
 
     def _refuse_output_inside_dataset(self) -> None:
-        """Run files inside the dataset would be read as categories by the next run."""
+        """Run files inside the dataset would be read as categories by the next run; a file
+        where the output folder should be is refused before any image is read."""
+        if self.output.exists() and not self.output.is_dir():
+            raise ConfigError("output_dir", f"{self.output} is a file, not a folder; give a folder for the "
+                              "run's results (it is created if needed)")
         output, root = self.output.resolve(), self.root.resolve()
         if output == root or root in output.parents:
             raise ConfigError("output_dir", f"{self.output} is inside the dataset folder {self.root}; "

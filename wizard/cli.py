@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 from atlass_runtime.config_cli import add_config_arguments, config_from_args
-from atlass_runtime.errors import DatasetError
+from atlass_runtime.errors import ConfigError, DatasetError
 
 from .inspection import inspect_dataset
 from .run_project import run_project
-from .zip_builder import build_zip
+from .zip_builder import build_zip, refuse_zip_inside
 
 
 def register(subparsers) -> None:
@@ -24,7 +24,7 @@ def register(subparsers) -> None:
                         help="the zip to write (default: the dataset folder's name + .zip, here)")
     export.add_argument("--name", help="the project's folder name inside the zip (default: the zip's name)")
     add_config_arguments(export)
-    export.set_defaults(handler=_export)
+    export.set_defaults(handler=_export, settings_style="flags")
 
     run = subparsers.add_parser(
         "run", help="execute a project zip or folder headless (papermill), resumable",
@@ -41,7 +41,7 @@ def register(subparsers) -> None:
     run.add_argument("--restart", action="store_true",
                      help="discard an earlier run in the output folder and start again (by default it is continued)")
     run.add_argument("--quiet", "-q", action="store_true", help="do not echo the notebook's printed output")
-    run.set_defaults(handler=_run)
+    run.set_defaults(handler=_run, settings_style="parameters")
 
 
 # ---------------------------------------------------------------------- export
@@ -49,6 +49,7 @@ def _export(args: argparse.Namespace) -> int:
     dataset = Path(args.dataset)
     config = config_from_args(args, dataset_dir="dataset")
     zip_path = Path(args.output) if args.output else Path.cwd() / f"{dataset.resolve().name}.zip"
+    refuse_zip_inside(dataset, zip_path, ConfigError)
     print(f"Checking the images of {dataset}...", flush=True)
     report = inspect_dataset(dataset)
     print(report.summary())

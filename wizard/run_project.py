@@ -14,7 +14,6 @@ import json
 import os
 import sys
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -25,7 +24,7 @@ from atlass_runtime import RunConfig
 from atlass_runtime.errors import ConfigError
 
 from .errors import KernelStoppedError, NotebookExecutionError, ProjectError
-from .safe_extract import NOTEBOOK_NAME, extract_project, project_folder_name
+from .safe_extract import NOTEBOOK_NAME, extract_project, project_folder_name, read_member
 
 EXECUTED_NAME = "atlass_executed.ipynb"
 KERNEL_NAME = "python3"
@@ -110,15 +109,30 @@ def open_project(project: str | Path, output: str | Path | None = None) -> tuple
     `output` (default: a folder named after it in the current folder); a folder runs in place,
     and `output`, if given, is where its results go."""
     project = Path(project)
-    if project.is_file() and zipfile.is_zipfile(project):
+    if not project.exists():
+        raise ProjectError(f"{project} does not exist; give a project zip (from `atlass export` or the "
+                           "wizard) or its unzipped folder")
+    if project.is_file():
         target = Path(output) if output else Path.cwd() / project_folder_name(project)
         return extract_project(project, target), None
-    if project.is_dir():
-        if not (project / NOTEBOOK_NAME).is_file() or not (project / "config.json").is_file():
-            raise ProjectError(f"{project} is not an ATLASS project folder: it needs {NOTEBOOK_NAME} and "
-                               "config.json (unzip a project made by `atlass export` or the wizard)")
-        return project, (Path(output).resolve() if output else None)
-    raise ProjectError(f"{project} is neither a project zip nor a project folder")
+    if not (project / NOTEBOOK_NAME).is_file() or not (project / "config.json").is_file():
+        raise ProjectError(f"{project} is not an ATLASS project folder: it needs {NOTEBOOK_NAME} and "
+                           "config.json (unzip a project made by `atlass export` or the wizard)")
+    return project, (Path(output).resolve() if output else None)
+
+
+def project_settings(project: str | Path) -> dict:
+    """The config.json of a project zip or folder, read without unpacking anything."""
+    project = Path(project)
+    text = read_member(project, "config.json") if project.is_file() else None
+    if project.is_dir() and (project / "config.json").is_file():
+        text = (project / "config.json").read_bytes()
+    if text is None:
+        raise ProjectError(f"{project} is not an ATLASS project: it has no config.json")
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"the config.json of {project} is damaged ({exc}); export the project again") from None
 
 
 def run_project(project: str | Path, output: str | Path | None = None, parameters: dict | None = None, *,
@@ -142,6 +156,8 @@ def run_project(project: str | Path, output: str | Path | None = None, parameter
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    if Path(project).exists():   # the settings are checked before anything is unpacked
+        resolve_parameters(project_settings(project), dict(parameters or {}))
     project_dir, results_dir = open_project(project, output)
     project_dir = project_dir.resolve()
     base = json.loads((project_dir / "config.json").read_text(encoding="utf-8"))

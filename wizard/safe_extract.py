@@ -77,9 +77,37 @@ def project_entries(archive: zipfile.ZipFile, archive_path) -> list[tuple[zipfil
     return [(info, parts) for info, parts in checked if not is_macos_extra(parts)]
 
 
+def open_zip(zip_path: str | Path) -> zipfile.ZipFile:
+    """The zip, or ProjectError saying it does not exist or is damaged (cut short, not a zip)."""
+    zip_path = Path(zip_path)
+    if not zip_path.exists():
+        raise ProjectError(f"{zip_path} does not exist")
+    try:
+        return zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ProjectError(f"{zip_path} is damaged or not a zip ({exc}): a download or copy that was cut "
+                           "short? Get the zip again") from None
+
+
+def read_member(zip_path: str | Path, name: str) -> bytes | None:
+    """The bytes of the project's file `name` (e.g. config.json), wherever the project sits in
+    the zip; None when it has none."""
+    with open_zip(zip_path) as archive:
+        entries = project_entries(archive, zip_path)
+        strip = _project_prefix([parts for _, parts in entries], zip_path)
+        for info, parts in entries:
+            if parts[strip:] == [name]:
+                try:
+                    return archive.read(info)
+                except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                    raise ProjectError(f"{zip_path} is damaged: its {name} cannot be read ({exc}); "
+                                       "get the zip again") from None
+    return None
+
+
 def project_folder_name(zip_path: str | Path) -> str:
     """The name of the top folder of a project zip (or the zip's name when it has none)."""
-    with zipfile.ZipFile(zip_path) as archive:
+    with open_zip(zip_path) as archive:
         names = [parts for _, parts in project_entries(archive, zip_path)]
     if _project_prefix(names, zip_path) == 1:
         return names[0][0]
@@ -152,10 +180,7 @@ def extract_project(zip_path: str | Path, target: str | Path) -> Path:
     project or a non-empty `target` that holds no project.
     """
     zip_path, target = Path(zip_path), Path(target)
-    try:
-        archive = zipfile.ZipFile(zip_path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ProjectError(f"{zip_path} cannot be opened as a zip ({exc})") from exc
+    archive = open_zip(zip_path)
     with archive:
         entries = project_entries(archive, zip_path)   # all checked before any write
         strip = _project_prefix([parts for _, parts in entries], zip_path)
@@ -190,7 +215,24 @@ def extract_project(zip_path: str | Path, target: str | Path) -> Path:
             if info.is_dir():
                 destination.mkdir(parents=True, exist_ok=True)
             elif not _same_file(destination, info):
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(info) as source, open(destination, "wb") as out:
-                    shutil.copyfileobj(source, out, 2**20)
+                _extract_member(archive, info, destination, zip_path, created=not earlier and root)
     return target
+
+
+def _extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, destination: Path, zip_path,
+                    created) -> None:
+    """One file, written beside its place and renamed: a damaged member leaves nothing half-written
+    (and a target folder this unpacking created is removed again if it stayed empty)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    try:
+        with archive.open(info) as source, open(partial, "wb") as out:
+            shutil.copyfileobj(source, out, 2**20)
+        os.replace(partial, destination)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        partial.unlink(missing_ok=True)
+        if created and created.is_dir() and not any(created.rglob("*.*")):
+            shutil.rmtree(created, ignore_errors=True)
+        raise ProjectError(f"{zip_path} is damaged: its member {info.filename} cannot be read ({exc}). "
+                           "Download or copy the zip again (or write it again with the wizard or "
+                           "`atlass export`)") from None

@@ -176,6 +176,15 @@ def _zip_info(entry: Entry, now: tuple) -> zipfile.ZipInfo:
     return info
 
 
+def refuse_zip_inside(dataset_dir: str | Path, zip_path: str | Path, error=ProjectError) -> None:
+    """A zip inside the dataset folder would be read as data by the next inspection or run."""
+    dataset, zip_path = Path(dataset_dir).resolve(), Path(zip_path)
+    if dataset in zip_path.resolve().parents:
+        message = (f"{zip_path} is inside the dataset folder {dataset_dir}, where the next run would read "
+                   f"it as data; write it beside the dataset, e.g. {dataset.parent / (dataset.name + '.zip')}")
+        raise error("output", message) if error is not ProjectError else error(message)
+
+
 def build_zip(dataset_dir: str | Path, config: RunConfig, zip_path: str | Path, *,
               progress: Progress | None = None, cancel: Callable[[], bool] | None = None,
               name: str | None = None, exclude=()) -> Path:
@@ -187,6 +196,7 @@ def build_zip(dataset_dir: str | Path, config: RunConfig, zip_path: str | Path, 
     inspect_dataset found). `name`: the project folder inside the zip (default: the zip's name).
     """
     zip_path = Path(zip_path)
+    refuse_zip_inside(dataset_dir, zip_path)
     # Paths stay as the scan found them (root/<category>/...), never resolved: an image that is
     # a link to elsewhere keeps its name in the dataset, and the zip stores the linked-to bytes.
     dataset = scan_dataset(dataset_dir)

@@ -47,14 +47,15 @@ def test_config_file_then_flags(captured, tmp_path):
 def test_bad_settings_exit_with_the_field_named(capsys):
     assert main(["train", "ds", "-o", "out", "--process", "IDD", "--networks", "ResNet18,ResNet34"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("Error: networks:") and "exactly one" in err
+    assert err.startswith("Error: --networks:") and "exactly one" in err
 
 
 def test_unknown_key_in_a_config_file(capsys, tmp_path):
     settings = tmp_path / "run.json"
     settings.write_text('{"process": "ND", "epoch": 3}')
     assert main(["train", "ds", "-o", "out", "--config", str(settings)]) == 1
-    assert "Error: epoch: unknown setting" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("Error: config: ") and "run.json: epoch: unknown setting" in err
 
 
 def test_predict_with_something_that_is_not_a_model(capsys, tmp_path):

@@ -72,3 +72,18 @@ def test_a_jpeg_with_data_after_its_end_is_read_but_a_cut_one_is_not(tmp_path):
     cut.write_bytes(jpeg.tobytes()[:-40])
     with pytest.raises(ImageReadError, match="truncated"):
         read_image(cut)
+
+
+def test_written_files_follow_the_umask(tmp_path):
+    """Atomic writes go through a 0600 temporary file; the result has the usual mode."""
+    import os
+    import stat
+
+    from atlass_runtime.files import atomic_write_csv, atomic_write_json, default_file_mode
+
+    atomic_write_json(tmp_path / "results.json", {"a": 1})
+    atomic_write_csv(tmp_path / "split.csv", ["file"], [["x"]])
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("results.json", "split.csv"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~mask == default_file_mode()
