@@ -236,3 +236,6 @@ def _extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, destination
         raise ProjectError(f"{zip_path} is damaged: its member {info.filename} cannot be read ({exc}). "
                            "Download or copy the zip again (or write it again with the wizard or "
                            "`atlass export`)") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

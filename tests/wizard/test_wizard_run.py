@@ -179,7 +179,9 @@ def test_an_interrupted_unpacking_leaves_a_folder_known_as_the_project(tmp_path,
     with pytest.raises(OSError, match="disk full"):
         extract_project(project_zip, tmp_path / "run")
     monkeypatch.undo()
-    assert Path(written[0]).name == "atlass.ipynb"
+    assert Path(written[0]).name == "atlass.ipynb.partial"          # written beside, then renamed
+    assert (tmp_path / "run" / "atlass.ipynb").is_file()
+    assert not list((tmp_path / "run").rglob("*.partial"))          # nothing half-written is left
     extract_project(project_zip, tmp_path / "run")                 # the same command again finishes it
     assert (tmp_path / "run" / "dataset" / "unlabelled" / "u.png").is_file()
 
@@ -223,8 +225,10 @@ def test_things_that_are_not_projects(tmp_path, project_zip):
         extract_project(project_zip, tmp_path / "busy")
     assert listing(tmp_path / "busy") == ["dataset", "dataset/a", "dataset/a/mine.png", "thesis.docx"]
     (tmp_path / "notzip.zip").write_text("plain text")
-    with pytest.raises(ProjectError, match="neither"):
+    with pytest.raises(ProjectError, match="damaged or not a zip"):
         open_project(tmp_path / "notzip.zip")
+    with pytest.raises(ProjectError, match="does not exist"):
+        open_project(tmp_path / "nowhere.zip")
     with pytest.raises(ProjectError, match="not an ATLASS project folder"):
         open_project(tmp_path / "busy")
 
