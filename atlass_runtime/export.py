@@ -20,9 +20,17 @@ from .networks import IMAGENET_MEAN, IMAGENET_STD
 
 PREPROCESSING = (
     "Read the image (first page of multi-page files), keep RGB (grey is repeated, alpha dropped); "
-    "images deeper than 8 bits are auto-contrasted per image (0.1th-99.9th percentile to 0-255); "
-    "resize to image_size x image_size (aspect ratio not kept); divide by 255."
+    "images deeper than 8 bits are auto-contrasted per image (0.1th-99.9th percentile to 0-255, "
+    "clipped, rounded to uint8); resize to image_size x image_size with OpenCV (cv2.resize), "
+    "aspect ratio not kept: interpolation INTER_AREA when the image has more pixels than "
+    "image_size x image_size, INTER_LINEAR otherwise; divide by 255 (model.onnx then subtracts "
+    "`mean` and divides by `std` itself; model.pkl does all of this from a file path)."
 )
+RESIZE = {"library": "opencv", "function": "cv2.resize", "keep_aspect_ratio": False,
+          "interpolation_when_shrinking": "INTER_AREA", "interpolation_otherwise": "INTER_LINEAR"}
+LOADING = ("model.pkl is a fastai Learner pickle: it loads where fastai and the atlass_runtime "
+           "package are importable (the project zip holds atlass_runtime: run from the project "
+           "folder, or add it to sys.path). model.onnx needs only an ONNX runtime.")
 
 
 class NormalisedSoftmax(torch.nn.Module):
@@ -54,10 +62,30 @@ def export_model(learn, network: str, classes: list[str], size: int, folder: Pat
         "mean": list(mean),
         "std": list(std),
         "preprocessing": PREPROCESSING,
+        "resize": RESIZE,
+        "loading": LOADING,
     }
     meta_path = folder / "model.json"
     meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return [folder / "model.pkl", onnx_path, meta_path]
+    readme = folder / "README.md"
+    readme.write_text(MODEL_README.format(network=network, classes=", ".join(classes), size=size,
+                                          mean=list(mean), std=list(std), preprocessing=PREPROCESSING,
+                                          loading=LOADING), encoding="utf-8")
+    return [folder / "model.pkl", onnx_path, meta_path, readme]
+
+
+MODEL_README = """# The exported model ({network})
+
+Categories, in the order of the outputs: {classes}. Input: {size} x {size} pixels.
+
+- `model.pkl`: `from fastai.learner import load_learner; load_learner("model.pkl").predict("cell.tif")`.
+  {loading}
+- `model.onnx`: input `image`, float32 RGB (N, 3, {size}, {size}) in [0, 1]; output
+  `probabilities` (N, categories). Normalisation (mean {mean}, std {std}) is inside the graph.
+- `model.json`: the same facts for programs.
+
+Preparing an image exactly as training did: {preprocessing}
+"""
 
 
 def _export_onnx(module: torch.nn.Module, size: int, path: Path, mean, std) -> None:
@@ -104,9 +132,7 @@ def load_model(model: str | Path):
             warnings.simplefilter("ignore")  # load_learner warns that pickles must be trusted
             learn = load_learner(pkl, cpu=True)
     except ModuleNotFoundError as exc:
-        raise AtlassError(f"{pkl} needs the Python package {exc.name!r} to load; install ATLASS's runtime "
-                          "requirements (pip install -r requirements.txt of the project), or use model.onnx, "
-                          "which needs none of them") from None
+        raise AtlassError(f"{pkl} needs the Python package {exc.name!r} to load. {LOADING}") from None
     except Exception as exc:   # a damaged or foreign pickle: say which file, not a traceback
         raise AtlassError(f"{pkl} cannot be loaded as a fastai model ({type(exc).__name__}: {exc}); "
                           "export the model again") from None

@@ -151,9 +151,9 @@ class FastaiTrainer:
         self.recipe = config.recipe_info
         self.device = pick_device(device)
         self.lr_find_iterations = lr_find_iterations
-        if progress == "auto":
+        if progress == "auto":   # `atlass run` asks its headless kernels for lines
             from fastprogress.fastprogress import IN_NOTEBOOK
-            progress = "bars" if IN_NOTEBOOK else "lines"
+            progress = os.environ.get("ATLASS_PROGRESS") or ("bars" if IN_NOTEBOOK else "lines")
         self.progress, self.log = progress, log
         self.cuda = self.device.type == "cuda"
         self.channels_last = self.cuda       # faster convolutions with mixed precision on a GPU

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .imageio import display_rgb8, is_image_name, read_image
+from .imageio import display_rgb8, is_image_name, network_image, read_image
 
 # torch.hub imports tqdm.auto, which asks for ipywidgets in a kernel that lacks them; our progress
 # is fastprogress's, so that advice is noise in the notebook.
@@ -120,8 +120,9 @@ def _thumbnail(path) -> np.ndarray:
     return image
 
 
-def image_grid(rows: dict[str, list[tuple[Path, str]]], title: str | None = None):
-    """A figure with one row per key: images with a caption each (unreadable ones say so)."""
+def image_grid(rows: dict[str, list[tuple[Path, str]]], title: str | None = None, size: int | None = None):
+    """A figure with one row per key: images with a caption each (unreadable ones say so); at
+    `size` x `size` as the network gets them when `size` is given."""
     import matplotlib.pyplot as plt
 
     columns = max([len(items) for items in rows.values()] + [1])
@@ -133,7 +134,7 @@ def image_grid(rows: dict[str, list[tuple[Path, str]]], title: str | None = None
         axes[r][0].text(-0.1, 0.5, name, transform=axes[r][0].transAxes, ha="right", va="center", fontsize=10)
         for c, (path, caption) in enumerate(items):
             try:
-                axes[r][c].imshow(_thumbnail(path))
+                axes[r][c].imshow(network_image(path, size) if size else _thumbnail(path))
             except Exception as exc:  # show the others even if one file cannot be read
                 caption = f"unreadable ({type(exc).__name__})"
             axes[r][c].set_title(caption, fontsize=7)
@@ -150,20 +151,31 @@ def _pick(items: list, count: int, seed: int) -> list:
     return [items[i] for i in sorted(chosen)]
 
 
-def sample_figure(dataset, per_class: int = 6, seed: int = 0):
-    """A few images of each category (and of the unlabelled ones), contrast-stretched for the eye."""
+def short_name(name: str, length: int = 18) -> str:
+    """A file name shortened in the middle, so its start and its end (the number) both show."""
+    if len(name) <= length:
+        return name
+    keep = length - 1
+    return name[:(keep + 1) // 2] + "…" + name[-(keep // 2):]
+
+
+def sample_figure(dataset, per_class: int = 6, seed: int = 0, size: int | None = None):
+    """A few images of each category (and of the unlabelled ones): at the network's input size
+    `size` when given (8-bit, deeper images auto-contrasted, as the network gets them), else as
+    thumbnails contrast-stretched for the eye."""
     rows = {}
     for name in dataset.classes:
         paths = [p for p, label in dataset.labelled if label == name]
-        rows[name] = [(p, p.name[:18]) for p in _pick(paths, per_class, seed)]
+        rows[name] = [(p, short_name(p.name)) for p in _pick(paths, per_class, seed)]
     if dataset.unlabelled:
-        rows["(unlabelled)"] = [(p, p.name[:18]) for p in _pick(dataset.unlabelled, per_class, seed)]
-    return image_grid(rows, "Sample images")
+        rows["(unlabelled)"] = [(p, short_name(p.name)) for p in _pick(dataset.unlabelled, per_class, seed)]
+    title = f"Sample images, as the network sees them ({size} x {size} pixels)" if size else "Sample images"
+    return image_grid(rows, title, size)
 
 
-def sample_images(dataset, per_class: int = 6, seed: int = 0) -> None:
-    """Show a few images of each category and of the unlabelled ones."""
-    _show_figure(sample_figure(dataset, per_class, seed))
+def sample_images(dataset, per_class: int = 6, seed: int = 0, size: int | None = None) -> None:
+    """Show a few images of each category and of the unlabelled ones (at `size`, the network's)."""
+    _show_figure(sample_figure(dataset, per_class, seed, size))
 
 
 # ---------------------------------------------------------------------- pseudo-labels

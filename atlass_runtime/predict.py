@@ -41,10 +41,12 @@ def collect_images(inputs) -> list[Path]:
 
 
 def predict_images(model, inputs, output_csv: str | Path | None = None, device: str | None = None,
-                   batch_size: int = 128) -> pd.DataFrame:
+                   batch_size: int = 128, relative_to: str | Path | None = None) -> pd.DataFrame:
     """Predict every image; columns: file, label, confidence, then one probability per class.
 
-    Files that cannot be read are listed in a warning and left out of the table.
+    Files that cannot be read are listed in a warning and left out of the table. `relative_to`:
+    files are written relative to that folder (the notebook gives the dataset folder, so the
+    table's paths match pseudo_labels.csv's).
     """
     from .fastai_trainer import pick_device, predict_probabilities
 
@@ -71,7 +73,7 @@ def predict_images(model, inputs, output_csv: str | Path | None = None, device: 
         listing = "\n".join(f"  {p}: {why}" for p, why in failures.items())
         warnings.warn(SkippedFilesWarning(f"{len(failures)} file(s) could not be read:\n{listing}"), stacklevel=2)
     classes = meta["classes"]
-    table = pd.DataFrame({"file": [str(paths[i]) for i in keep]})
+    table = pd.DataFrame({"file": [_shown(paths[i], relative_to) for i in keep]})
     if keep:
         probabilities = np.concatenate(parts)
         table["label"] = [classes[i] for i in probabilities.argmax(axis=1)]
@@ -85,3 +87,12 @@ def predict_images(model, inputs, output_csv: str | Path | None = None, device: 
 
         atomic_write_text(output_csv, table.to_csv(index=False))
     return table
+
+
+def _shown(path: Path, root: str | Path | None) -> str:
+    if root is None:
+        return str(path)
+    try:
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
+    except ValueError:
+        return str(path)

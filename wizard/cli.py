@@ -93,9 +93,15 @@ def parse_value(text: str):
 def _run(args: argparse.Namespace) -> int:
     parameters = {name: parse_value(value) for name, value in args.parameter}
     echo = None if args.quiet else sys.stdout
+    command = ["atlass", "run", args.project] + (["-o", args.output] if args.output else [])
+    command += [part for name, value in args.parameter for part in ("-p", name, value)]
+    if args.timeout:
+        command += ["--timeout", str(args.timeout)]
     run = run_project(args.project, args.output, parameters, stdout=echo,
-                      stderr=None if args.quiet else sys.stderr, timeout=args.timeout, restart=args.restart)
-    print_summary(run.results)
+                      stderr=None if args.quiet else sys.stderr, timeout=args.timeout, restart=args.restart,
+                      command=command)
+    if args.quiet:      # otherwise the notebook has just printed it
+        print_summary(run.results)
     print(f"\nExecuted notebook: {run.notebook}")
     print(f"Results (report):  {run.results_path}")
     print(f"Model:             {run.model_dir}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ KERNEL_NAME = "python3"
 # Set to "1" for the kernel by `atlass run --restart`: the notebook's Workflow then discards an
 # earlier run in its output folder. Not a RunConfig setting, so not in the parameters cell.
 RESTART_VARIABLE = "ATLASS_RESTART"
+# Set to "lines" for the kernel: training prints one line per epoch (progress bars would reach a
+# terminal as nothing for minutes).
+PROGRESS_VARIABLE = "ATLASS_PROGRESS"
 
 
 @dataclass
@@ -135,9 +139,22 @@ def project_settings(project: str | Path) -> dict:
         raise ProjectError(f"the config.json of {project} is damaged ({exc}); export the project again") from None
 
 
+def executed_notebook_path(output_dir: Path) -> Path:
+    """Where the executed notebook goes: a finished run's is never overwritten (a new run with
+    other settings in the same folder, even one that stops at once, gets its own file)."""
+    path = output_dir / EXECUTED_NAME
+    if not (path.is_file() and (output_dir / "results.json").is_file()):
+        return path
+    number = 2
+    while (output_dir / f"{path.stem}-{number}{path.suffix}").exists():
+        number += 1
+    return output_dir / f"{path.stem}-{number}{path.suffix}"
+
+
 def run_project(project: str | Path, output: str | Path | None = None, parameters: dict | None = None, *,
                 python: str | Path | None = None, stdout: TextIO | None = None,
-                stderr: TextIO | None = None, timeout: int | None = None, restart: bool = False) -> ProjectRun:
+                stderr: TextIO | None = None, timeout: int | None = None, restart: bool = False,
+                command: list[str] | None = None) -> ProjectRun:
     """Execute a project's notebook; return where the results are.
 
     project: a project zip or an unpacked project folder. output: for a zip, the folder it is
@@ -146,7 +163,8 @@ def run_project(project: str | Path, output: str | Path | None = None, parameter
     config.json (values may be text, as from a command line). python: the interpreter of the
     kernel (default: this one). stdout/stderr: where the cells' printed output goes (default:
     nowhere; it is in the executed notebook). timeout: seconds allowed per cell (default: none).
-    restart: discard an earlier run in the output folder instead of continuing it.
+    restart: discard an earlier run in the output folder instead of continuing it. command:
+    the user's command line, repeated with --restart in the advice of a refused resume.
 
     Raises ConfigError for a bad parameter (before any kernel starts), NotebookExecutionError
     when a cell fails and KernelStoppedError when the kernel dies or a cell times out (both
@@ -167,9 +185,10 @@ def run_project(project: str | Path, output: str | Path | None = None, parameter
     config, inject = resolve_parameters(base, overrides)
     output_dir = (project_dir / config.output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
-    executed = output_dir / EXECUTED_NAME
+    executed = executed_notebook_path(output_dir)
     source = project_dir / NOTEBOOK_NAME
-    with kernel_for(python) as kernel, environment_variable(RESTART_VARIABLE, "1" if restart else "0"):
+    with kernel_for(python) as kernel, environment_variable(RESTART_VARIABLE, "1" if restart else "0"), \
+            environment_variable(PROGRESS_VARIABLE, "lines"):
         try:
             papermill.execute_notebook(
                 str(source), str(executed), parameters=inject, cwd=str(project_dir), kernel_name=kernel,
@@ -177,8 +196,9 @@ def run_project(project: str | Path, output: str | Path | None = None, parameter
         except PapermillExecutionError as exc:
             advice = ""
             if exc.ename == "ResumeError":   # its own advice is for Python; say it for this command
-                advice = (f"To discard that run and start again: atlass run {project} --restart "
-                          "(or keep it and give another output folder with -p output_dir NAME)")
+                again = shlex.join((command or ["atlass", "run", str(project)]) + ["--restart"])
+                advice = (f"To discard that run and start again: {again} (or keep it and give another "
+                          "output folder with -o DIR)")
             raise NotebookExecutionError(_cell_name(source, exc.source), exc.cell_index, exc.ename,
                                          exc.evalue, executed, advice) from None
         except CellTimeoutError:

@@ -167,3 +167,8 @@ def test_exported_files_and_predictions(finished, tmp_path, capsys):
     show.predictions(predictions, max_rows=2)
     out = capsys.readouterr().out
     assert "3 image(s) classified" in out and "a.png" in out and "c.png" not in out
+
+
+def test_captions_are_shortened_in_the_middle():
+    assert show.short_name("short.png") == "short.png"
+    assert show.short_name("Metaphase_Ch3_CP0001_pos127.tif") == "Metaphase…s127.tif"   # the end shows

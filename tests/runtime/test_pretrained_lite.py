@@ -137,7 +137,8 @@ def test_quick_recipe_is_the_linear_probe_and_its_onnx_export_matches_the_pickle
     assert np.abs(ours - sklearn_p).mean() < 0.05
 
     files = trainer.export(model, "EfficientNet-Lite0", tmp_path / "model")
-    assert {f.name for f in files} == {"model.pkl", "model.onnx", "model.json"}
+    assert {f.name for f in files} == {"model.pkl", "model.onnx", "model.json", "README.md"}
+    assert "INTER_AREA" in (tmp_path / "model" / "README.md").read_text()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         module, meta = load_model(tmp_path / "model")

@@ -397,3 +397,28 @@ def test_export_writes_a_real_zip(tmp_path, capsys):
     with zipfile.ZipFile(tmp_path / "p.zip") as archive:
         config = json.loads(archive.read("p/config.json"))
     assert config["process"] == "ND" and config["batch_size"] == 8 and config["networks"] == ["ResNet18"]
+
+
+def test_the_advice_repeats_the_users_whole_command(project_zip, tmp_path, monkeypatch, capsys):
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    def refuse(*args, **kwargs):
+        raise PapermillExecutionError(7, 7, "wf = Workflow(...)", "ResumeError", "other settings", [])
+
+    monkeypatch.setattr(papermill, "execute_notebook", refuse)
+    out = tmp_path / "run"
+    assert main(["run", str(project_zip), "-o", str(out), "-p", "seed", "1"]) == 1
+    assert f"atlass run {project_zip} -o {out} -p seed 1 --restart" in capsys.readouterr().err
+
+
+def test_a_finished_runs_executed_notebook_is_never_overwritten(tmp_path):
+    from wizard.run_project import executed_notebook_path
+
+    assert executed_notebook_path(tmp_path).name == "atlass_executed.ipynb"
+    (tmp_path / "atlass_executed.ipynb").write_text("{}")
+    assert executed_notebook_path(tmp_path).name == "atlass_executed.ipynb"     # unfinished: continued
+    (tmp_path / "results.json").write_text("{}")
+    assert executed_notebook_path(tmp_path).name == "atlass_executed-2.ipynb"
+    (tmp_path / "atlass_executed-2.ipynb").write_text("{}")
+    assert executed_notebook_path(tmp_path).name == "atlass_executed-3.ipynb"
