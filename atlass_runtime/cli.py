@@ -38,6 +38,7 @@ def _train(args: argparse.Namespace) -> int:
     print_line("")
     for line in summary_lines(result.results):
         print_line(line)
+    print_line(f"Report:        {result.output_dir / result.results['report']}")
     print_line(f"Results:       {result.results_path}")
     print_line(f"Pseudo-labels: {result.pseudo_labels_path}")
     print_line(f"Model:         {result.model_dir}")

@@ -142,12 +142,13 @@ def describe_device() -> str:
     return "cpu"
 
 
-def output_on_drive(output_dir: str, project: str | None = None, drive: str = DRIVE) -> str:
+def output_on_drive(output_dir: str, project: str | None = None, drive: str | None = None) -> str:
     """Where to keep the results on Google Drive: MyDrive/ATLASS/<project>/<output_dir>.
 
     Mounts Drive if needed (Colab asks for permission). A project that already lives on Drive
     keeps its output folder as it is.
     """
+    drive = drive or DRIVE
     here = Path.cwd().resolve()
     if str(here).startswith(drive + "/") or os.path.isabs(output_dir):
         return output_dir

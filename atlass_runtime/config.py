@@ -30,23 +30,23 @@ def _help(text: str, **extra) -> dict:
 @dataclass
 class RunConfig:
     process: str = field(default="IMDD", metadata=_help(
-        "Which of the seven processes to run: " + ", ".join(PROCESSES) + ".", choices=tuple(PROCESSES)))
+        "Which of the seven processes to run: " + ", ".join(PROCESSES) + ".", choices=tuple(PROCESSES), basic=True))
     networks: list[str] | None = field(default=None, metadata=_help(
         "Networks to train (ResNet18..ResNet152, DenseNet121..DenseNet201, AlexNet, "
         "EfficientNet-Lite0..Lite2 (their ImageNet weights come installed: they work offline), or a "
-        "timm model name). Default: the paper's choice for the process."))
+        "timm model name). Default: the paper's choice for the process.", basic=True))
     transforms: list[str] | None = field(default=None, metadata=_help(
         "Test-time transforms used when labelling unlabelled images (processes with data "
         "distillation), or 'auto' to let the run choose them on the validation images. "
-        "Default: H Flip, V Flip, H+V Flip, Blurring, Gamma."))
+        "Default: H Flip, V Flip, H+V Flip, Blurring, Gamma.", basic=True))
     threshold: float | None = field(default=None, metadata=_help(
         "Confidence (0-1) a vote needs for an unlabelled image to be added (iterative "
-        "processes; default 0.8). Non-iterative processes accept every vote (0)."))
+        "processes; default 0.8). Non-iterative processes accept every vote (0).", basic=True))
     vote: str = field(default="hard", metadata=_help(
         "'hard': weighted majority vote (the paper); 'soft': average of probabilities "
         "(the original code).", choices=VOTES))
     max_rounds: int | None = field(default=None, metadata=_help(
-        "Most pseudo-labelling rounds for iterative processes (default 5)."))
+        "Most pseudo-labelling rounds for iterative processes (default 5).", basic=True))
     class_balance: bool | None = field(default=None, metadata=_help(
         "In a round, each category takes at most its share of your labelled images among the "
         "accepted pseudo-labels (most confident first), so one category cannot take over. "
@@ -66,7 +66,7 @@ class RunConfig:
         "How each network is trained: 'lp-ft' fits the new last layer on the frozen features, "
         "then fine-tunes the whole network gently (made for a few dozen images per category); "
         "'quick' fits the last layer only (seconds on a CPU); 'paper' is the original recipe.",
-        choices=tuple(RECIPES)))
+        choices=tuple(RECIPES), basic=True))
     epochs_frozen: int | None = field(default=None, metadata=_help(
         "Epochs training only the new head, body frozen (stage 1; after the linear probe in "
         "lp-ft). Default: the recipe's (lp-ft 0, quick 0, paper 2)."))
@@ -78,7 +78,7 @@ class RunConfig:
         "'minimum' (a tenth of the lowest-loss rate; fastai's suggestions) or 'paper' (the "
         "lowest-loss rate). Default: the recipe's.", choices=LR_RULES))
     image_size: int = field(default=224, metadata=_help(
-        "Images are resized to this many pixels square."))
+        "Images are resized to this many pixels square.", basic=True))
     batch_size: int = field(default=32, metadata=_help("Images per training batch."))
     seed: int = field(default=42, metadata=_help(
         "Random seed for the split, training and augmentation (same seed, same result)."))
@@ -118,6 +118,21 @@ class RunConfig:
             if key not in known:
                 raise ConfigError(key, f"unknown setting; known settings are: {', '.join(sorted(known))}")
         return cls(**values)
+
+    @classmethod
+    def from_settings(cls, values: dict[str, Any], exported: dict | str | Path | None = None
+                      ) -> tuple["RunConfig", list[str]]:
+        """(config, the settings that differ from the exported ones), from a notebook's form or
+        papermill's parameters. A value equal to the exported config.json's is taken as not
+        chosen, so changing the process alone resets what depends on it, as `atlass run -p
+        process ND` and the wizard do. `exported`: config.json's values or its path (ignored when
+        the file is missing)."""
+        if isinstance(exported, (str, Path)):
+            exported = json.loads(Path(exported).read_text(encoding="utf-8")) if Path(exported).is_file() else None
+        if not exported:
+            return cls.from_dict(values), []
+        changed = {k: v for k, v in values.items() if not _same_setting(v, exported.get(k))}
+        return cls.from_dict(exported).replace(**changed), sorted(changed)
 
     @classmethod
     def from_json(cls, path: str | Path) -> "RunConfig":
@@ -263,6 +278,16 @@ class RunConfig:
         self.select_on = _choice("select_on", self.select_on, SELECT_ON)
         self.dataset_dir = _require_str("dataset_dir", self.dataset_dir)
         self.output_dir = _require_str("output_dir", self.output_dir)
+
+
+def _same_setting(given, exported) -> bool:
+    """A form's text 'ResNet18, ResNet34' is the list ['ResNet18', 'ResNet34']; names match in
+    any case."""
+    if isinstance(exported, list) and isinstance(given, str):
+        given = [part.strip() for part in given.split(",") if part.strip()]
+    if isinstance(given, list) and isinstance(exported, list):
+        return [str(v).lower() for v in given] == [str(v).lower() for v in exported]
+    return given == exported
 
 
 # What the improved self-training options default to where they apply (off: the paper's process).

@@ -338,8 +338,9 @@ def confusion_matrices(results: dict, split: str = "test") -> None:
 def exported_files_table(output_dir) -> pd.DataFrame:
     """The files a run wrote that a user keeps (the model's three forms, the figures), with sizes."""
     output = Path(output_dir)
-    names = ["model/model.pkl", "model/model.onnx", "model/model.json", "results.json",
+    names = ["report.html", "model/model.pkl", "model/model.onnx", "model/model.json", "results.json",
              "pseudo_labels.csv", "split.csv", "skipped_files.csv"]
+    names += sorted(p.relative_to(output).as_posix() for p in (output / "figures").glob("*.png"))
     rows = [{"file": name, "size": _size((output / name).stat().st_size)}
             for name in names if (output / name).is_file()]
     return pd.DataFrame(rows, columns=["file", "size"]).set_index("file")

@@ -383,6 +383,12 @@ class Workflow:
                 self.log(f"Warning: {item['message']}")
         if results.get("verdict"):
             self.log(results["verdict"])
+        from .run_report import write_figures, write_report
+
+        figures = write_figures(self, results)
+        results["figures"] = [p.relative_to(self.output).as_posix() for p in figures]
+        results["report"] = write_report(self, results, figures).relative_to(self.output).as_posix()
         atomic_write_json(self.output / "results.json", results)
-        self.log(f"Results: {self.output / 'results.json'}; model: {self.output / 'model'}.")
+        self.log(f"Results: {self.output / 'results.json'}; report: {self.output / results['report']}; "
+                 f"model: {self.output / 'model'}.")
         return results

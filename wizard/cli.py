@@ -11,7 +11,7 @@ from atlass_runtime.errors import ConfigError, DatasetError
 
 from .inspection import inspect_dataset
 from .run_project import run_project
-from .zip_builder import build_zip, refuse_zip_inside
+from .zip_builder import beside_notebook, build_zip, refuse_zip_inside
 
 
 def register(subparsers) -> None:
@@ -72,8 +72,9 @@ def _export(args: argparse.Namespace) -> int:
     size = zip_path.stat().st_size / 2**20
     print(f"Wrote {zip_path} ({size:.1f} MB): process {config.process}, networks {', '.join(config.networks)}, "
           f"{report.labelled} labelled and {report.unlabelled} unlabelled images.")
-    print("Next: open atlass.ipynb (inside the zip) in Google Colab and upload the zip there, "
-          f"or run it here with: atlass run {zip_path}")
+    print(f"Wrote {beside_notebook(zip_path)}, the notebook. Next, in Google Colab: File > Upload notebook, "
+          f"pick {beside_notebook(zip_path).name}, choose a GPU runtime, Run all, and pick {zip_path.name} when "
+          f"it asks. Or run it here with: atlass run {zip_path}")
     return 0
 
 

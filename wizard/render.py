@@ -28,6 +28,8 @@ def _form(name: str, value) -> str:
     choices = RunConfig.__dataclass_fields__[name].metadata.get("choices")
     if choices:
         return json.dumps(list(choices))
+    if isinstance(value, list):
+        return '{type:"string"}'        # names separated by commas, as RunConfig reads them
     if isinstance(value, bool):
         return '{type:"boolean"}'
     if isinstance(value, int):
@@ -40,6 +42,8 @@ def _form(name: str, value) -> str:
 
 
 def _literal(name: str, value) -> str:
+    if isinstance(value, list):        # a form's text field: 'ResNet18, ResNet34'
+        value = ", ".join(value)
     text = repr(value)
     if ast.literal_eval(text) != value:  # only plain values (text, numbers, lists of text) belong here
         raise ValueError(f"{name}: {value!r} cannot be written as a Python literal")
@@ -47,10 +51,13 @@ def _literal(name: str, value) -> str:
 
 
 def parameters(config: RunConfig) -> list[dict]:
-    """One entry per RunConfig field, in the schema's order: name, literal, help, comment, form."""
+    """One entry per RunConfig field, in the schema's order: name, literal, help, comment (the
+    help as `# @markdown` lines: shown in a Colab form, a comment elsewhere), form, basic."""
     helps = RunConfig.field_help()
+    basic = {name for name, f in RunConfig.__dataclass_fields__.items() if f.metadata.get("basic")}
     return [{"name": name, "literal": _literal(name, value), "help": helps[name],
-             "comment": comment(helps[name]), "form": _form(name, value)}
+             "comment": comment(f"`{name}`: {helps[name]}", prefix="# @markdown "),
+             "form": _form(name, value), "basic": name in basic}
             for name, value in config.to_dict().items()]
 
 
@@ -69,6 +76,7 @@ def render_notebook(config: RunConfig, name: str = "ATLASS project",
     for spec in render_cells(NOTEBOOK_TEMPLATE, template_context(config, name), templates_dir):
         if spec.kind == "code":
             cell = v4.new_code_cell(spec.source)
+            cell.metadata["cellView"] = "form"       # Colab shows the title and form, not the code
         else:
             cell = v4.new_markdown_cell(spec.source)
         cell.id = spec.id

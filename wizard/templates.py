@@ -43,9 +43,9 @@ def environment(templates_dir: str | Path | None = None) -> SandboxedEnvironment
     return env
 
 
-def comment(text: str, width: int = 96) -> str:
-    """Text wrapped into Python comment lines of at most `width` characters."""
-    return "\n".join("# " + line for line in textwrap.wrap(str(text), width - 2))
+def comment(text: str, width: int = 96, prefix: str = "# ") -> str:
+    """Text wrapped into Python comment lines (`prefix` first) of at most `width` characters."""
+    return "\n".join(prefix + line for line in textwrap.wrap(str(text), width - len(prefix)))
 
 
 def render_text(template: str, context: dict, templates_dir: str | Path | None = None) -> str:

@@ -23,6 +23,7 @@ from typing import Callable
 import atlass_runtime
 from atlass_runtime import RunConfig, scan_dataset
 from atlass_runtime.dataset import UNLABELLED, Dataset
+from atlass_runtime.files import atomic_write_text
 
 from .errors import ExportCancelled, ProjectError
 from .render import notebook_text, render_notebook, render_readme
@@ -223,7 +224,16 @@ def build_zip(dataset_dir: str | Path, config: RunConfig, zip_path: str | Path, 
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    notebook = next(e for e in entries if e.name == f"{name}/{NOTEBOOK_NAME}")
+    atomic_write_text(beside_notebook(zip_path), notebook.text)
     return zip_path
+
+
+def beside_notebook(zip_path: str | Path) -> Path:
+    """The copy of the notebook written next to the zip (`cells.zip` -> `cells.ipynb`): what a
+    user opens in Colab, which then asks for the zip (one upload)."""
+    zip_path = Path(zip_path)
+    return zip_path.with_name(zip_path.name.removesuffix(".zip").removesuffix(".ZIP") + ".ipynb")
 
 
 def _write(archive: zipfile.ZipFile, entry: Entry, info: zipfile.ZipInfo) -> None:

@@ -20,10 +20,14 @@ from atlass_runtime import RunConfig
 from wizard import build_zip, extract_project, render_notebook
 
 
-def colab_cell(content: Path, name: str = "cells") -> str:
+def colab_cell(content: Path, name: str = "cells", keep_results_on_drive: bool = False) -> str:
+    """The cell as Colab runs it, /content moved; results kept in /content unless asked (the
+    form's default, on Drive, has its own test)."""
     notebook = render_notebook(RunConfig(process="IDD"), name)
     source = next(c.source for c in notebook.cells if c.id == "colab")
-    assert source.count("/content") >= 3
+    assert source.count("/content") >= 3 and "keep_results_on_drive = True  # @param" in source
+    if not keep_results_on_drive:
+        source = source.replace("keep_results_on_drive = True  # @param", "keep_results_on_drive = False  # @param")
     return source.replace("/content", str(content))
 
 
@@ -31,19 +35,22 @@ def colab_cell(content: Path, name: str = "cells") -> str:
 def colab(monkeypatch, tmp_path):
     """A fake Colab: google.colab with drive.mount recorded, pip installs recorded, cwd and
     sys.path restored afterwards."""
-    mounted, installed = [], []
+    mounted, installed, asked = [], [], []
     google = types.ModuleType("google")
     module = types.ModuleType("google.colab")
     module.drive = types.SimpleNamespace(mount=lambda path: mounted.append(path))
+    module.files = types.SimpleNamespace(upload=lambda: asked.append(Path.cwd()) or {})
     google.colab = module
     monkeypatch.setitem(sys.modules, "google", google)
     monkeypatch.setitem(sys.modules, "google.colab", module)
     monkeypatch.setattr(atlass_runtime.colab, "install_missing_requirements", lambda path: installed.append(path))
     content = tmp_path / "content"
     content.mkdir()
+    monkeypatch.setattr(atlass_runtime.colab, "DRIVE", str(content / "drive"))
     monkeypatch.chdir(content)
     monkeypatch.setattr(sys, "path", list(sys.path))
-    return types.SimpleNamespace(content=content, mounted=mounted, installed=installed)
+    return types.SimpleNamespace(content=content, mounted=mounted, installed=installed, asked=asked,
+                                 module=module)
 
 
 def write_image(path: Path, image: np.ndarray) -> None:
@@ -170,19 +177,35 @@ def test_a_folder_of_the_same_name_that_is_no_project_is_left_alone(colab, proje
     assert files(colab.content / "cells") == {"thesis.docx"}
 
 
-def test_settings_that_differ_from_config_json_are_named(colab, project_zip, capsys):
-    project_zip.rename(colab.content / "cells.zip")
-    settings = CONFIG.replace(dataset_dir="dataset", output_dir="atlass_output").to_dict()
-    run_cell(colab_cell(colab.content), **settings)
-    assert "Note:" not in capsys.readouterr().out
-    run_cell(colab_cell(colab.content), **{**settings, "threshold": 0.95})
-    assert "differ from the project's config.json" in capsys.readouterr().out.replace("\n", " ")
-
-
-def test_no_project_anywhere_says_what_to_do(colab):
-    with pytest.raises(FileNotFoundError, match="Upload the project zip"):
+def test_no_project_anywhere_asks_for_the_zip_then_says_what_to_do(colab):
+    with pytest.raises(FileNotFoundError, match="Upload the project zip .* at most 3 folders deep"):
         run_cell(colab_cell(colab.content))
-    assert colab.mounted == [str(colab.content / "drive")]
+    assert colab.mounted == [str(colab.content / "drive")] and colab.asked == [colab.content]
+
+
+def test_the_one_upload_the_zip_asked_for_is_used(colab, project_zip):
+    def upload():                       # the user picks the zip in the browser's dialog
+        (colab.content / "cells.zip").write_bytes(project_zip.read_bytes())
+        return {"cells.zip": b"..."}
+
+    colab.module.files.upload = upload
+    run_cell(colab_cell(colab.content))
+    assert Path.cwd() == colab.content / "cells" and (colab.content / "cells" / "config.json").is_file()
+
+
+def test_results_go_to_google_drive_by_default(colab, project_zip):
+    project_zip.rename(colab.content / "cells.zip")
+    namespace = run_cell(colab_cell(colab.content, keep_results_on_drive=True))
+    assert namespace["output_dir"] == str(colab.content / "drive" / "MyDrive" / "ATLASS" / "cells" / "atlass_output")
+    assert namespace["start_over"] is False
+
+
+def test_projects_deeper_in_drive_are_found(colab, project_zip):
+    deep = colab.content / "drive" / "MyDrive" / "work" / "2026" / "cells.zip"
+    deep.parent.mkdir(parents=True)
+    project_zip.rename(deep)
+    run_cell(colab_cell(colab.content))
+    assert Path.cwd() == colab.content / "cells"
 
 
 def test_outside_colab_the_cell_does_nothing(tmp_path, monkeypatch):

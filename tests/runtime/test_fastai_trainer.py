@@ -84,7 +84,7 @@ def test_export_round_trips_through_fastai_and_onnx(trained, tmp_path):
     onnxruntime = pytest.importorskip("onnxruntime")
     trainer, model, dataset, store = trained
     files = trainer.export(model, "ResNet18", tmp_path / "model")
-    assert sorted(f.name for f in files) == ["model.json", "model.onnx", "model.pkl"]
+    assert sorted(f.name for f in files) == ["README.md", "model.json", "model.onnx", "model.pkl"]
     expected = trainer.predict(model, store.pixels[:5])
 
     session = onnxruntime.InferenceSession(str(tmp_path / "model" / "model.onnx"))

@@ -245,3 +245,15 @@ def test_calibration_and_automatic_transforms_are_recorded(colour_dataset, tmp_p
     assert "ResNet18" in results["rounds"][0]["temperatures"]
     saved = json.loads((tmp_path / "o" / "run_state.json").read_text())
     assert saved["transform_choice"] == choice
+
+
+def test_a_run_leaves_png_figures_and_one_self_contained_report(colour_dataset, tmp_path):
+    result, _ = run(config_for(colour_dataset, tmp_path / "o", process="IDD", networks=["ResNet18"], threshold=0.3))
+    results = result.results
+    assert results["figures"] == ["figures/samples.png", "figures/confusion.png", "figures/pseudo_labels.png",
+                                  "figures/confidence.png"]
+    for name in results["figures"]:
+        assert (tmp_path / "o" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = (tmp_path / "o" / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == 4 and "src=\"http" not in report
+    assert "Every candidate" in report and "Pseudo-labelling rounds" in report and results["verdict"][:20] in report

@@ -54,21 +54,25 @@ def test_every_process_renders_a_valid_parseable_notebook(config):
     for cell in code_cells(notebook):
         ast.parse(cell.source, filename=f"cell {cell.id}")
     cell = parameters_cell(notebook)
-    assert assigned_names(cell.source) == RunConfig.field_names()
+    basic = [name for name, f in RunConfig.__dataclass_fields__.items() if f.metadata.get("basic")]
+    assert assigned_names(cell.source) == basic + [n for n in RunConfig.field_names() if n not in basic]
+    assert cell.source.index("**Basic settings**") < cell.source.index("**Advanced settings**")
     values = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(cell.source).body}
     assert RunConfig.from_dict(values) == config
     ids = [c.id for c in notebook.cells]
     assert ("pseudo-label" in ids) == config.process_info.distills
-    assert ids.index("colab") < ids.index("gpu") < ids.index("config") < ids.index("dataset") \
+    assert ids.index("gpu") < ids.index("parameters") < ids.index("colab") < ids.index("config") < ids.index("dataset") \
         < ids.index("train-final") < ids.index("evaluate") < ids.index("export") < ids.index("predict")
     assert notebook.metadata["accelerator"] == "GPU" and notebook.metadata["kernelspec"]["name"] == "python3"
+    for cell in code_cells(notebook):      # Colab shows each code cell as its title and form fields
+        assert cell.metadata["cellView"] == "form" and cell.source.startswith("# @title ")
 
 
 def test_config_cell_passes_every_parameter_to_run_config():
     notebook = render_notebook(RunConfig(process="IMDD"))
     config_cell = next(c for c in notebook.cells if c.id == "config")
     call = next(n for n in ast.walk(ast.parse(config_cell.source))
-                if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "from_dict")
+                if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "from_settings")
     keywords = call.args[0].keywords
     assert [k.arg for k in keywords] == RunConfig.field_names()
     assert all(isinstance(k.value, ast.Name) and k.value.id == k.arg for k in keywords)
@@ -87,10 +91,10 @@ def test_values_reach_the_notebook_only_through_the_parameters_cell():
 
 def test_parameters_carry_help_and_colab_forms():
     source = parameters_cell(render_notebook(RunConfig(process="IMD"))).source
-    assert "# Confidence (0-1) a vote needs" in source
+    assert "# @markdown `threshold`: Confidence (0-1) a vote needs" in source     # help shown in the form
     assert 'process = \'IMD\'  # @param ["ND", "DD", "IDD", "MD", "IMD", "MDD", "IMDD"]' in source
     assert 'pretrained = True  # @param {type:"boolean"}' in source
-    assert 'networks = [\'ResNet34\', \'ResNet50\', \'ResNet101\', \'DenseNet121\']  # @param {type:"raw"}' in source
+    assert 'networks = \'ResNet34, ResNet50, ResNet101, DenseNet121\'  # @param {type:"string"}' in source
     assert all(len(line) <= 100 for line in source.splitlines() if line.startswith("#"))
 
 
@@ -153,3 +157,21 @@ def test_malformed_templates_are_refused(text, message):
 
 def test_tojson_filter_writes_json():
     assert json.loads(environment().from_string("{{ v | tojson }}").render(v={"a": [1, "é"]})) == {"a": [1, "é"]}
+
+
+def test_changing_the_process_alone_in_the_form_resets_what_depends_on_it(tmp_path, monkeypatch, capsys):
+    """A user changes only `process` in Colab's form: the config cell gives that process's own
+    networks, transforms, threshold and rounds instead of four errors in a row."""
+    exported = RunConfig(process="IMDD", threshold=0.9, seed=7)
+    notebook = render_notebook(exported)
+    (tmp_path / "config.json").write_text(exported.to_json())
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(parameters_cell(notebook).source, namespace)
+    namespace["process"] = "ND"                          # the one change in the form
+    exec(next(c.source for c in notebook.cells if c.id == "config"), namespace)
+    config = namespace["config"]
+    assert (config.process, config.networks, config.transforms, config.threshold, config.max_rounds) == (
+        "ND", ["ResNet50"], [], 0.0, 0)
+    assert config.seed == 7 and namespace["changed"] == ["process"]
+    assert "Changed from the project's config.json: process" in capsys.readouterr().out

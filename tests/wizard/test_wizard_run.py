@@ -329,7 +329,7 @@ def test_restart_reaches_the_kernel_as_an_environment_variable(project_zip, tmp_
     assert seen == ["0", "1"] and os.environ[RESTART_VARIABLE] == "1"
     dataset_cell = next(c.source for c in nbformat.read(tmp_path / "run" / "atlass.ipynb", as_version=4).cells
                         if c.get("id") == "dataset")
-    assert f'restart=os.environ.get("{RESTART_VARIABLE}") == "1"' in dataset_cell
+    assert f'restart=start_over or os.environ.get("{RESTART_VARIABLE}") == "1"' in dataset_cell
 
 
 def test_a_run_that_cannot_be_resumed_says_how_to_restart_it(project_zip, tmp_path, monkeypatch):

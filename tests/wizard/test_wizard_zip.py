@@ -88,7 +88,8 @@ def test_config_notebook_readme_requirements_and_runtime(dataset, tmp_path):
         notebook = nbformat.reads(archive.read(top + "atlass.ipynb").decode("utf-8"), as_version=4)
         nbformat.validate(notebook)
         values = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(parameters_cell(notebook).source).body}
-        assert values == config.to_dict()                       # the notebook and config.json agree
+        assert RunConfig.from_dict(values) == config             # the notebook and config.json agree
+        assert RunConfig.from_settings(values, json.loads(config_text)) == (config, [])
         assert "cells project" in notebook.cells[0].source
         assert "Google Colab" in archive.read(top + "README.md").decode("utf-8")
         requirements = archive.read(top + "requirements.txt").decode("utf-8")
@@ -240,3 +241,11 @@ def test_pinned_fastai_is_the_range_the_project_and_the_colab_upgrade_accept():
     assert fastai.specifier == Requirement(f"fastai>={lowest},<{beyond}").specifier
     pins = dict(line.split("==") for line in pinned_requirements())
     assert pins["fastai"] in fastai.specifier and "fasttransform" in pins and "timm" in pins
+
+
+def test_the_notebook_is_written_next_to_the_zip_too(dataset, tmp_path):
+    path = build(dataset, tmp_path)
+    beside = path.with_name(path.name.removesuffix(".zip") + ".ipynb")
+    with zipfile.ZipFile(path) as archive:
+        inside = archive.read(next(n for n in archive.namelist() if n.endswith("/atlass.ipynb")))
+    assert beside.read_bytes() == inside

@@ -9,7 +9,7 @@ from PySide6.QtCore import QThreadPool, Signal
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLineEdit, QProgressBar, QPushButton, QVBoxLayout,
                                QWizard)
 
-from ..zip_builder import build_zip
+from ..zip_builder import beside_notebook, build_zip
 from .plan import WizardModel, shell_text, zip_path_problem
 from .tasks import Task
 from .widgets import ERROR_STYLE, ConfigPage, error_label, finding_html, show_error, text_label
@@ -37,8 +37,8 @@ class SummaryPage(ConfigPage):
 
     def __init__(self, model: WizardModel, pool: QThreadPool):
         super().__init__(model, "Summary and output",
-                         "Check what will run, choose where the zip goes, and write it. Then open the "
-                         "notebook inside it in Google Colab, or run it with `atlass run`.")
+                         "Check what will run, choose where the zip goes, and write it. The notebook is "
+                         "written next to it: open that in Google Colab, which then asks for the zip.")
         self.pool = pool
         self.task: Task | None = None
         self.done_key = None
@@ -190,8 +190,11 @@ class SummaryPage(ConfigPage):
         size = Path(path).stat().st_size / 2**20
         self.replace_note.hide()
         self.status.setStyleSheet(DONE_STYLE)
-        self.status.setText(f"Wrote {path} ({size:.1f} MB). Next: open atlass.ipynb from the zip in Google "
-                            f"Colab and upload the zip there, or run it here with: atlass run {path}")
+        notebook = beside_notebook(path)
+        self.status.setText(f"Wrote {path} ({size:.1f} MB) and, next to it, the notebook {notebook.name}.\n"
+                            f"Next, in Google Colab: 1. File > Upload notebook: {notebook.name}. 2. Runtime > "
+                            f"Change runtime type: a GPU. 3. Runtime > Run all, and pick {Path(path).name} when "
+                            f"the notebook asks for it.\nOr run it on this computer: atlass run {path}")
         self._set_finish_text()
         self.written.emit(str(path))
 
