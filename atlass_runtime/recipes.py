@@ -9,8 +9,8 @@ stage does:
           there, BatchNorm statistics kept, with a batch size that gives every epoch several
           steps and a rate capped at 1e-3 (body 1e-5) so that the fitted head is not undone
           (Kumar et al., ICLR 2022: linear probing then fine-tuning). The fine-tuned network is
-          kept only if it does better than the probe on the validation images (accuracy, then
-          macro F1, then log-loss): fine-tuning a few dozen images can also make things worse.
+          kept only if it classifies more validation images right than the probe: fine-tuning a
+          few dozen images can also make things worse, and a tie is no evidence.
           Without ImageNet weights there is nothing to keep: every layer trains at the
           finder's rate, uncapped.
   quick   the linear probe alone (frozen body): seconds on a CPU, no augmentation.

@@ -84,3 +84,7 @@ def test_fine_tuning_that_does_worse_on_validation_is_undone():
     trainer.kept_stage = "stage 2"
     trainer._keep_better(model, "EfficientNet-Lite0", valid, good, (0.0, 0.0, -9.0))   # better now
     assert trainer.kept_stage == "stage 2"
+    with torch.no_grad():          # as accurate as stage 1 (a lower log-loss is no evidence)
+        linear.bias.copy_(torch.tensor([0.0, 0.0]))
+    trainer._keep_better(model, "EfficientNet-Lite0", valid, good, (0.5, 0.0, -9.0))
+    assert trainer.kept_stage == "stage 1"
