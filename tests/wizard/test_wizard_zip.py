@@ -101,7 +101,9 @@ def test_config_notebook_readme_requirements_and_runtime(dataset, tmp_path):
                        for n in names)
     lines = [line for line in requirements.splitlines() if line and not line.startswith("#")]
     assert lines == pinned_requirements()
-    assert all("==" in line for line in lines)  # this environment has every one of them
+    # this environment has every one of them: each is pinned (for some Pythons at least)
+    pinned = {line.split("==")[0] for line in lines if "==" in line}
+    assert {line.split(";")[0].split(">=")[0].split("==")[0] for line in lines} == pinned
 
 
 def test_requirements_cover_every_module_the_runtime_imports():
