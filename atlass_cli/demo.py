@@ -33,7 +33,7 @@ def demo_config():
 def run_demo(args) -> int:
     from atlass_runtime.logging_setup import print_line
     from wizard import build_zip, inspect_dataset, run_project
-    from wizard.cli import print_summary
+    from wizard.zip_builder import beside_notebook
 
     from .sample_cells import write_sample
 
@@ -48,8 +48,7 @@ def run_demo(args) -> int:
     print_line("Running its notebook headless with papermill, as `atlass run` does...")
     started = time.perf_counter()
     run = run_project(zip_path, output / "project", stdout=sys.stdout, stderr=sys.stderr)
-    seconds = time.perf_counter() - started
-    print_summary(run.results)
+    seconds = time.perf_counter() - started      # the notebook has printed its results above
     print(f"\nUsed: {', '.join(config.networks)} from its ImageNet weights (installed with ATLASS, "
           f"no download), {config.image_size} px, recipe {config.recipe}, process {config.process}, "
           f"on {run.results['device']}; {run.results['models_trained_this_session']} model(s) trained, "
@@ -60,8 +59,9 @@ def run_demo(args) -> int:
         print(f"\nPseudo-labels against the sample's hidden truth: {checked[0]} of {checked[1]} correct.")
     print(f"\nExecuted notebook: {run.notebook}")
     print(f"Model:             {run.model_dir}")
-    print(f"Report:            {run.results_path}")
-    print(f"Project zip:       {zip_path} (open atlass.ipynb from it in Colab, or `atlass run` it)")
+    print(f"Report:            {run.output_dir / run.results['report']} (figures in {run.output_dir / 'figures'})")
+    print(f"Project zip:       {zip_path} (in Colab open {beside_notebook(zip_path).name}, which asks for "
+          "the zip; or `atlass run` it)")
     return 0
 
 

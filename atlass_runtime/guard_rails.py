@@ -8,6 +8,8 @@ import numpy as np
 
 PILE_UP = 2.0            # a class taking more than twice its labelled share of the pseudo-labels
 PILE_UP_MIN_IMAGES = 5   # ... and at least this many of them (a few images prove nothing)
+UNEVEN_DISTANCE = 0.25   # a quarter of the pseudo-labels in other categories than the labels' shares
+UNEVEN_MIN_IMAGES = 10
 MIN_VALID_PER_CLASS = 5  # fewer validation images per category cannot tell candidates apart
 
 
@@ -33,19 +35,25 @@ def threshold_unreachable(number: int, confidence: np.ndarray, threshold: float)
 
 
 def uneven_acceptance(where: str, accepted_per_class: dict[str, int], labelled_shares: dict[str, float]) -> dict | None:
-    """The pseudo-labels pile onto categories far beyond their share of the labelled images."""
+    """The pseudo-labels are split far from the labels: at least a quarter of them would have to
+    change category to match the labelled shares (total variation distance), or one category takes
+    more than twice its share."""
     total = sum(accepted_per_class.values())
-    if total == 0:
+    if total < UNEVEN_MIN_IMAGES:
         return None
-    over = [(name, count / total, labelled_shares[name]) for name, count in accepted_per_class.items()
-            if count >= PILE_UP_MIN_IMAGES and count / total > PILE_UP * labelled_shares[name]]
-    if not over:
+    shares = {name: count / total for name, count in accepted_per_class.items()}
+    distance = sum(abs(shares[name] - labelled_shares[name]) for name in shares) / 2
+    piled = any(accepted_per_class[n] >= PILE_UP_MIN_IMAGES and shares[n] > PILE_UP * labelled_shares[n]
+                for n in shares)
+    if distance < UNEVEN_DISTANCE and not piled:
         return None
-    listed = "; ".join(f"{name} has {share:.0%} of them but {labelled:.0%} of your labels"
-                       for name, share, labelled in over)
+    off = sorted((name for name in shares if abs(shares[name] - labelled_shares[name]) >= 0.05),
+                 key=lambda n: -abs(shares[n] - labelled_shares[n]))
+    listed = "; ".join(f"{name} has {shares[name]:.0%} of them but {labelled_shares[name]:.0%} of your labels"
+                       for name in off)
     return warning("uneven_pseudo_labels",
                    f"{where} the {total} pseudo-labels are split unlike your labels: {listed}. The networks "
-                   "may favour that category; check some of its pseudo-labels, or turn class_balance on.")
+                   "may favour some categories; check their pseudo-labels, or turn class_balance on.")
 
 
 def at_chance(chosen: str, test: dict) -> dict | None:

@@ -378,11 +378,6 @@ class Workflow:
         model_files = self.trainer.export(self.candidate_models[chosen["name"]], chosen["network"],
                                           self.output / "model")
         results = build_results(self, candidates, chosen, model_files)
-        for item in results["warnings"]:
-            if item.get("round") is None:
-                self.log(f"Warning: {item['message']}")
-        if results.get("verdict"):
-            self.log(results["verdict"])
         from .run_report import write_figures, write_report
 
         figures = write_figures(self, results)
