@@ -42,6 +42,28 @@ class Assign:
 
 
 @dataclass
+class Review:
+    """Decisions on reviewed pseudo-labels: categories and review records, set together."""
+    indices: tuple[int, ...]
+    categories: tuple[str | None, ...]
+    reviews: tuple[dict, ...]
+    previous: tuple[tuple[str | None, dict | None], ...]
+
+    def describe(self) -> str:
+        decisions = sorted({r["decision"] for r in self.reviews})
+        count = len(self.indices)
+        return f"{'/'.join(decisions)} {count} pseudo-label{'s' * (count != 1)}"
+
+    def apply(self, session):
+        session._set_categories(self.indices, list(self.categories))
+        session._set_reviews(self.indices, list(self.reviews))
+
+    def revert(self, session):
+        session._set_categories(self.indices, [category for category, _ in self.previous])
+        session._set_reviews(self.indices, [review for _, review in self.previous])
+
+
+@dataclass
 class AddCategory:
     name: str
     position: int

@@ -2,7 +2,9 @@
 dataset came from, and the order of the categories.
 
 The folders themselves say which category an image is in (the manifest repeats it for
-readers); so a kill between moving a file and saving the manifest loses nothing. Only an image
+readers); so a kill between moving a file and saving the manifest loses nothing. An image whose
+label came from reviewing a run's pseudo-label carries a `review` record (the run, the suggested
+category, and the decision: accepted, corrected or rejected). Only an image
 not brought into the output folder yet takes its category from the manifest (one taken from
 its sub-folder when the session was created). Category changes are saved at once, so the order
 of the categories (their number keys) survives a kill. The manifest
@@ -35,6 +37,7 @@ class ManifestEntry:
     name: str                      # file name in the output dataset
     source: str | None             # POSIX path relative to the image folder; None: no source copy
     category: str | None           # as last saved; the folders are the truth
+    review: dict | None = None     # a pseudo-label reviewed: {"run", "suggested", "decision"}
 
 
 @dataclass
@@ -49,7 +52,8 @@ class Manifest:
             "version": FORMAT_VERSION,
             "source_folder": str(self.source_folder) if self.source_folder else None,
             "categories": list(self.categories),
-            "images": [{"name": e.name, "source": e.source, "category": e.category} for e in self.images],
+            "images": [{"name": e.name, "source": e.source, "category": e.category,
+                        **({"review": e.review} if e.review else {})} for e in self.images],
         }
 
 
@@ -68,7 +72,7 @@ def read_manifest(output: Path) -> Manifest | None:
         return Manifest(
             source_folder=Path(source) if source else None,
             categories=[str(c) for c in document.get("categories", [])],
-            images=[ManifestEntry(str(i["name"]), i.get("source"), i.get("category"))
+            images=[ManifestEntry(str(i["name"]), i.get("source"), i.get("category"), i.get("review"))
                     for i in document.get("images", [])])
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise FolderError(f"{path} is damaged ({exc}); move it away to continue {output} "

@@ -16,7 +16,7 @@ from atlass_runtime.dataset import UNLABELLED
 
 from .errors import AnnotatorError, FolderError, StorageError
 from .events import Event
-from .history import AddCategory, Assign, Command, DeleteCategory, History, RenameCategory
+from .history import AddCategory, Assign, Command, DeleteCategory, History, RenameCategory, Review
 from .manifest import Manifest, ManifestEntry, ManifestWriter, read_manifest, write_manifest
 from .names import check_category_name, check_category_names, natural_key, unique_file_names
 from .source_folder import categories_from_sub_folders, find_images, ignored
@@ -28,12 +28,14 @@ class Image:
     name: str                      # file name in the output dataset (unique, ignoring case)
     source: str | None             # path relative to the image folder; None: only in the output
     category: str | None = None    # None: unlabelled
+    review: dict | None = None     # the review of a run's pseudo-label for it (manifest.py)
 
 
 class SessionEvents:
     def __init__(self) -> None:
         self.assigned = Event()             # (indices): those images changed category
         self.categories_changed = Event()   # (): added, renamed, removed (image categories too)
+        self.reviewed = Event()             # (indices): their review records changed
 
 
 class Session:
@@ -111,7 +113,7 @@ class Session:
                 category = by_key.get(entry.category.casefold()) if entry.category else None
             else:
                 category = found.category
-            images.append(Image(found.name if found else entry.name, entry.source, category))
+            images.append(Image(found.name if found else entry.name, entry.source, category, entry.review))
             if found:
                 placements.append((found.name, found.category, found.relative_path))
         for file in sorted(on_disk.values(), key=lambda f: natural_key(f.relative_path)):
@@ -198,7 +200,7 @@ class Session:
 
     def manifest(self) -> Manifest:
         return Manifest(self.source_folder, list(self.categories),
-                        [ManifestEntry(i.name, i.source, i.category) for i in list(self.images)])
+                        [ManifestEntry(i.name, i.source, i.category, i.review) for i in list(self.images)])
 
     # -- what users do (each can be undone)
     def assign(self, indices: Iterable[int], category: str | None) -> Command | None:
@@ -210,6 +212,16 @@ class Session:
             return None
         previous = tuple(self.images[i].category for i in changed)
         return self.history.run(Assign(changed, category, previous), self)
+
+    def review(self, indices: Iterable[int], categories: Iterable[str | None], reviews: Iterable[dict]) -> Command:
+        """Decide on reviewed pseudo-labels: each image gets its category (None: stays
+        unlabelled) and its review record, in one undoable step."""
+        indices, categories, reviews = tuple(indices), tuple(categories), tuple(reviews)
+        for category in categories:
+            if category is not None and category not in self.categories:
+                raise AnnotatorError(f"there is no category named {category!r}")
+        previous = tuple((self.images[i].category, self.images[i].review) for i in indices)
+        return self.history.run(Review(indices, categories, reviews, previous), self)
 
     def add_category(self, name: str) -> Command:
         name = check_category_name(name, self.categories)
@@ -270,6 +282,14 @@ class Session:
             if done:
                 self.events.assigned.emit(tuple(index for index, _ in done))
                 self._save()
+
+    def _set_reviews(self, indices: Iterable[int], reviews: Iterable[dict | None]) -> None:
+        indices = tuple(indices)
+        for index, review in zip(indices, reviews):
+            self.images[index].review = review
+        self.events.reviewed.emit(indices)
+        self._save()
+        self.flush()     # a decision is on disk before the next one: a kill loses none
 
     def _recount(self, image: Image, category: str | None) -> None:
         self._counts[image.category] -= 1

@@ -225,7 +225,7 @@ class Workflow:
             shares = labelled_shares(self._arrays("train").labels, len(self.classes)) if cfg.class_balance else None
             votes, accepted = vote_on_pool(self.trainer, models, transforms, self.store.take(pool), temperatures,
                                            cfg.vote, cfg.threshold, shares)
-            self._record_round(number, [self.relative(p) for p in pool], votes, accepted, temperatures)
+            self._record_round(number, pool, votes, accepted, temperatures)
         if self.state.stop_reason is None:
             self._stop("no unlabelled images" if self.process.distills else "no distillation")
 
@@ -242,11 +242,13 @@ class Workflow:
                      + (", ".join(chosen) if chosen else "none (the image itself is best alone)") + ".")
         return list(self.state.transform_choice["chosen"])
 
-    def _record_round(self, number: int, files: list[str], votes, accepted: np.ndarray,
+    def _record_round(self, number: int, pool: list[Path], votes, accepted: np.ndarray,
                       temperatures: list[float]) -> None:
+        files = [self.relative(p) for p in pool]
         before = {e["file"]: e["label"] for e in self.state.pseudo_labels}
+        sizes = [p.stat().st_size if p.exists() else -1 for p in pool]
         atomic_write_csv(self.output / "rounds" / f"round-{number}_votes.csv", list(VOTE_COLUMNS),
-                         vote_rows(files, votes, accepted, self.classes, before))
+                         vote_rows(files, votes, accepted, self.classes, before, sizes))
         previous = self.state.pseudo_labels
         self.state.pseudo_labels = new_pseudo_labels(previous, files, votes, accepted, self.classes,
                                                      number, self.config.revote)

@@ -199,7 +199,8 @@ def test_the_votes_file_names_its_columns(colour_dataset, tmp_path):
     with open(tmp_path / "o" / "rounds" / "round-1_votes.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["file", "label", "confidence", "runner_up", "runner_up_confidence", "margin",
-                             "agreement", "accepted", "label_before"]
+                             "agreement", "accepted", "label_before", "bytes"]
+    assert all(int(row["bytes"]) == (colour_dataset / row["file"]).stat().st_size for row in rows)
     for row in rows:
         assert float(row["margin"]) == pytest.approx(float(row["confidence"]) - float(row["runner_up_confidence"]), abs=2e-6)
         assert row["runner_up"] != row["label"] and 0 < float(row["agreement"]) <= 1
