@@ -21,6 +21,10 @@ def register(subparsers) -> None:
     annotate.add_argument("--output", "-o", metavar="DIR",
                           help="folder for the organised dataset (new, empty, or one to continue)")
     annotate.add_argument("--categories", "-c", metavar="A,B,C", help="comma-separated category names")
+    annotate.add_argument("--review", metavar="RUN",
+                          help="review the pseudo-labels of a finished run (its output folder, or the results "
+                               "zip the notebook offers) on the dataset given with --output: accept, correct or "
+                               "reject each; then label the images the run was least sure about")
     annotate.set_defaults(handler=_annotate)
 
 
@@ -30,6 +34,7 @@ class StartRequest:
     images: Path | None = None
     output: Path | None = None
     categories: list[str] = field(default_factory=list)
+    review: Path | None = None     # a run whose pseudo-labels to review on the output dataset
 
     def opens_directly(self) -> bool:
         """True when no dialog is needed: everything for a new session, or a folder to continue."""
@@ -54,9 +59,15 @@ def parse_categories(text: str | None) -> list[str]:
 
 
 def request_from_args(args: argparse.Namespace) -> StartRequest:
+    review = Path(args.review).expanduser() if getattr(args, "review", None) else None
+    if review is not None and not args.output:
+        raise AnnotatorError("--review needs --output DATASET: the organised dataset the run was made on")
+    if review is not None and not review.exists():
+        raise AnnotatorError(f"--review {review}: no such folder or zip; give a run's output folder or its "
+                             "results zip")
     return StartRequest(Path(args.images).expanduser() if args.images else None,
                         Path(args.output).expanduser() if args.output else None,
-                        parse_categories(args.categories))
+                        parse_categories(args.categories), review)
 
 
 def open_session(request: StartRequest):

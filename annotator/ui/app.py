@@ -44,4 +44,6 @@ def run_app(session: Session | None, request: StartRequest | None = None) -> int
         session = dialog.session
     window = MainWindow(session)
     window.show()
+    if request is not None and request.review is not None:
+        window.reviewing.start(request.review)
     return app.exec()

@@ -139,30 +139,52 @@ class ImageListModel(QAbstractListModel):
 
 
 class CategoryFilterModel(QSortFilterProxyModel):
-    """Shows the images of one category (`None`: the unlabelled ones; ALL_IMAGES: all)."""
+    """Shows the images of one category (`None`: the unlabelled ones; ALL_IMAGES: all), or a
+    list of rows in its own order (the pseudo-labels to review, the suggested next)."""
 
     def __init__(self, source: ImageListModel, parent=None):
         super().__init__(parent)
         self._images = source.session.images
         self._shown = ALL_IMAGES
+        self._order: dict[int, int] | None = None       # row -> position, when showing a list
         self.setFilterRole(CATEGORY_ROLE)
         self.setDynamicSortFilter(True)
         self.setSourceModel(source)
+        self.sort(0)
 
     @property
     def shown(self):
         return self._shown
 
+    @property
+    def showing_rows(self) -> bool:
+        return self._order is not None
+
     def show_category(self, category) -> None:
-        if category == self._shown:
+        if category == self._shown and self._order is None:
             return
+        self._change(category, None)
+
+    def show_rows(self, rows: list[int]) -> None:
+        """Exactly these rows, in this order."""
+        self._change(None, {row: position for position, row in enumerate(rows)})
+        self.invalidate()                                # the new order
+
+    def _change(self, category, order) -> None:
         if hasattr(self, "beginFilterChange"):            # Qt >= 6.9
             self.beginFilterChange()
-            self._shown = category
+            self._shown, self._order = category, order
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
-            self._shown = category
+            self._shown, self._order = category, order
             self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent) -> bool:
+        if self._order is not None:
+            return source_row in self._order
         return self._shown == ALL_IMAGES or self._images[source_row].category == self._shown
+
+    def lessThan(self, left, right) -> bool:
+        if self._order is not None:
+            return self._order.get(left.row(), 0) < self._order.get(right.row(), 0)
+        return left.row() < right.row()

@@ -17,6 +17,7 @@ from .category_panel import CategoryPanel
 from .grid import ThumbnailDelegate, ThumbnailGrid
 from .image_model import ALL_IMAGES, CategoryFilterModel, ImageListModel
 from .preview import PreviewPanel
+from .review_mode import REVIEW, ReviewController
 from .thumbnail_loader import ThumbnailLoader
 
 SHORTCUTS_HELP = """<table>
@@ -27,7 +28,11 @@ SHORTCUTS_HELP = """<table>
 <tr><td><b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b>, <b>Ctrl+Y</b></td><td>undo / redo</td></tr>
 <tr><td><b>Ctrl+Shift+N</b>, <b>F2</b></td><td>add a category, rename the selected one</td></tr>
 <tr><td><b>Ctrl +</b> / <b>Ctrl -</b> / <b>Ctrl+0</b> / <b>Ctrl+1</b></td><td>zoom in / out / fit / 1:1</td></tr>
-<tr><td><b>Ctrl+T</b></td><td>Train…</td></tr></table>"""
+<tr><td><b>Ctrl+T</b></td><td>Train…</td></tr>
+<tr><td colspan="2"><b>Reviewing a run's pseudo-labels</b></td></tr>
+<tr><td><b>Enter</b>, <b>A</b></td><td>accept the suggested category</td></tr>
+<tr><td><b>1</b> … <b>9</b></td><td>correct: put the image in that category instead</td></tr>
+<tr><td><b>R</b>, <b>Delete</b>, <b>0</b></td><td>reject: the image stays unlabelled</td></tr></table>"""
 
 
 class MainWindow(QMainWindow):
@@ -41,11 +46,11 @@ class MainWindow(QMainWindow):
         self.shown = CategoryFilterModel(self.images, self)
         self.grid = ThumbnailGrid()
         self.grid.setModel(self.shown)
-        self.grid.setItemDelegate(ThumbnailDelegate(
-            session.categories, lambda index: self.images.cell(self.shown.mapToSource(index).row()), self.grid))
+        self.grid.setItemDelegate(ThumbnailDelegate(session.categories, self._cell, self.grid))
         self.categories = CategoryPanel(session)
         self.preview = PreviewPanel()
         self.assign_bar = QToolBar("Assign")
+        self.reviewing = ReviewController(self)
         self._closed = False
         self._export = None
         self._build_actions()
@@ -102,6 +107,11 @@ class MainWindow(QMainWindow):
             self._action("Fit", self.preview.view.fit, ["Ctrl+0"]),
             self._action("Actual size", self.preview.view.actual_size, ["Ctrl+1"])]
         self.close_action = self._action("Close", self.close, [QKeySequence.StandardKey.Quit])
+        self.review_action = self._action("Review a run's pseudo-labels…", self.reviewing.choose_run, ["Ctrl+R"],
+                                          "Open a finished run (its results.json or results zip) and review "
+                                          "the labels it suggested")
+        self.accept_action = self._action("Accept suggestion", self.reviewing.accept, ["Return", "Enter", "A"])
+        self.reject_action = self._action("Reject suggestion", self.reviewing.reject, ["R", "Delete"])
         self.assign_actions: list[QAction] = []
         self._rebuild_assign_actions()
 
@@ -118,6 +128,7 @@ class MainWindow(QMainWindow):
         for action in (self.add_category_action, self.rename_category_action, self.delete_category_action):
             categories.addAction(action)
         session_menu = self.menuBar().addMenu("&Session")
+        session_menu.addAction(self.review_action)
         session_menu.addAction(self.train_action)
         session_menu.addAction(self.close_action)
         help_menu = self.menuBar().addMenu("&Help")
@@ -156,6 +167,7 @@ class MainWindow(QMainWindow):
         middle = QWidget()
         layout = QVBoxLayout(middle)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.reviewing.bar)
         layout.addWidget(self.assign_bar)
         layout.addWidget(self.grid, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -191,12 +203,15 @@ class MainWindow(QMainWindow):
         return self.shown.mapToSource(index).row() if index.isValid() else None
 
     def assign_selection(self, category: str | None, advance: bool = True) -> None:
+        if self.reviewing.mode == REVIEW and self.reviewing.active:
+            self.reviewing.decide(category)
+            return
         rows = self.selected_rows()
         if not rows:
             self.statusBar().showMessage("Select one or more images first", 4000)
             return
         position = self.shown.mapFromSource(self.images.index(rows[0])).row()
-        if self._run(lambda: self.session.assign(rows, category)) and advance:
+        if self._run(lambda: self.session.assign(rows, category)) and advance and not self.reviewing.active:
             self._advance(rows[-1], position)
 
     def _assign_dropped(self, rows: list[int], category) -> None:
@@ -272,9 +287,35 @@ class MainWindow(QMainWindow):
         image = self.session.images[row]
         source = self.session.storage.source_path(image)
         details = f"Category: {image.category or 'Unlabelled'}" + (f" · from {source}" if source else "")
+        item = self.reviewing.state.item_of(row) if self.reviewing.state is not None else None
+        if item is not None:
+            s = item.suggestion
+            details += (f" · suggested {self.reviewing.state.categories[s.label]} ({s.confidence:.0%}"
+                        + (f", runner-up {s.runner_up}, margin {s.margin:.2f}" if s.margin is not None else "")
+                        + (f", round {s.round}" if s.round else "") + ")")
         self.preview.show_image(image.name, self.session.read_paths(row), details, self.images.thumbnail(row))
 
+    def current_position(self) -> int:
+        index = self.grid.currentIndex()
+        return index.row() if index.isValid() else 0
+
+    def select_position(self, position: int) -> None:
+        """The image at this place of the grid (the last one if the grid got shorter)."""
+        count = self.shown.rowCount()
+        self._select_indexes([self.shown.index(min(max(position, 0), count - 1), 0)] if count else [])
+
+    def run_action(self, action) -> bool:
+        return self._run(action)
+
+    def show_category(self, value) -> None:
+        self._show_category(value)
+
+    def _cell(self, index):
+        name, thumbnail, error, category = self.images.cell(self.shown.mapToSource(index).row())
+        return self.reviewing.caption(self.shown.mapToSource(index).row(), name), thumbnail, error, category
+
     def _show_category(self, value) -> None:
+        self.reviewing.browsing()
         self.shown.show_category(value)
         if not self.grid.currentIndex().isValid() and self.shown.rowCount():
             self._select_indexes([self.shown.index(0, 0)])
@@ -386,5 +427,6 @@ class MainWindow(QMainWindow):
             self.session.events.categories_changed.disconnect(self._on_categories_changed)
             self.images.disconnect_session()
             self.categories.model.disconnect_session()
+            self.reviewing.disconnect_session()
             self.session.close(finish_copies=finished)
         super().closeEvent(event)

@@ -1,7 +1,9 @@
 """Plain helpers for the annotator tests: generated image folders and folder fingerprints."""
 from __future__ import annotations
 
+import csv
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -63,3 +65,31 @@ def layout(output: Path) -> dict[str, set[str]]:
         if entry.is_dir() and not entry.name.startswith("."):
             result[entry.name] = {f.name for f in entry.iterdir() if not f.name.startswith(".")}
     return result
+
+
+RUN_CLASSES = ["G1", "S"]
+
+
+def write_run(folder: Path, pseudo: list[tuple[str, str, float]], uncertain=(), classes=RUN_CLASSES,
+              sizes: dict | None = None) -> Path:
+    """A run's output folder as the runtime writes it: results.json, pseudo_labels.csv, one
+    round of votes (the pseudo-labelled images and the uncertain ones)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(json.dumps({"classes": classes, "created": "2026-12-02T10:00:00",
+                                                     "rounds": [{"round": 1}]}))
+    with open(folder / "pseudo_labels.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "label", "confidence", "round"])
+        writer.writerows([(f"unlabelled/{name}", label, confidence, 1) for name, label, confidence in pseudo])
+    (folder / "rounds").mkdir(exist_ok=True)
+    with open(folder / "rounds" / "round-1_votes.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "label", "confidence", "runner_up", "runner_up_confidence", "margin",
+                         "agreement", "accepted", "label_before", "bytes"])
+        for name, label, confidence in pseudo:
+            writer.writerow([f"unlabelled/{name}", label, confidence, "S" if label == "G1" else "G1",
+                             1 - confidence, 2 * confidence - 1, 1.0, True, "", (sizes or {}).get(name, "")])
+        for name, label, margin in uncertain:
+            writer.writerow([f"unlabelled/{name}", label, 0.5 + margin / 2, "x", 0.5 - margin / 2, margin,
+                             0.5, False, "", ""])
+    return folder
