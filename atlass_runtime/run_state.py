@@ -21,6 +21,28 @@ def dataset_signature(labelled: list[tuple[str, str]], unlabelled: list[str]) ->
     return digest.hexdigest()
 
 
+class DatasetChangedError(ResumeError):
+    """The output folder holds a run made on another version of the dataset: the new one is a
+    new run (the workflow gives it a folder of its own)."""
+
+
+def saved_signature(folder: Path) -> str | None:
+    """The dataset signature of the run saved in `folder`, or None."""
+    path = Path(folder) / STATE_FILE
+    try:
+        return read_json(path)["dataset"] if path.is_file() else None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def next_free_folder(folder: Path) -> Path:
+    """`atlass_output` -> `atlass_output-2` (or -3...): a folder name not taken yet."""
+    number = 2
+    while folder.with_name(f"{folder.name}-{number}").exists():
+        number += 1
+    return folder.with_name(f"{folder.name}-{number}")
+
+
 @dataclass
 class RunState:
     fingerprint: dict
@@ -75,9 +97,8 @@ class RunState:
             raise ResumeError(f"{folder} holds a run with other settings ({details}). Use another "
                               "output folder, or --restart (restart=True) to discard that run.")
         if saved["dataset"] != dataset:
-            raise ResumeError(f"{folder} holds a run on a different set of images (files were added, "
-                              "removed or relabelled since). Use another output folder, or --restart "
-                              "(restart=True) to discard that run.")
+            raise DatasetChangedError(f"{folder} holds a run on a different set of images (files were added, "
+                                      "removed or relabelled since)")
         state = cls(fingerprint, dataset, saved["trained"], saved["rounds"], saved["pseudo_labels"],
                     saved["stop_reason"], saved.get("sessions", 1) + 1, saved.get("transform_choice"),
                     saved.get("warnings", []))

@@ -25,7 +25,7 @@ from .dataset import Dataset, scan_dataset
 from .errors import ConfigError, SkippedFilesWarning
 from .files import atomic_write_csv, atomic_write_json
 from .image_store import ImageStore
-from .run_state import RunState, dataset_signature
+from .run_state import DatasetChangedError, RunState, dataset_signature, next_free_folder, saved_signature
 from .self_training import (VOTE_COLUMNS, choose_transforms, new_pseudo_labels, same_labels,
                             temperatures_for, vote_on_pool, vote_rows)
 from .split import Split, require_examples, stratified_split
@@ -50,6 +50,29 @@ class WorkflowResult:
     @property
     def pseudo_labels_path(self) -> Path:
         return self.output_dir / "pseudo_labels.csv"
+
+
+def dataset_changed_since(config: RunConfig, output: Path) -> bool:
+    """Whether `output` holds a run made on another version of the config's dataset (found by
+    listing the files, no image read; the files that run could not read are left out as it did)."""
+    import csv
+
+    saved = saved_signature(output)
+    if saved is None:
+        return False
+    root = Path(config.dataset_dir)
+    skipped = set()
+    if (output / "skipped_files.csv").is_file():
+        with open(output / "skipped_files.csv", newline="", encoding="utf-8") as handle:
+            skipped = {row["file"] for row in csv.DictReader(handle)}
+    dataset = scan_dataset(root)
+
+    def relative(path: Path) -> str:
+        return path.relative_to(root).as_posix()
+
+    labelled = [(relative(p), c) for p, c in dataset.labelled if relative(p) not in skipped]
+    unlabelled = [relative(p) for p in dataset.unlabelled if relative(p) not in skipped]
+    return dataset_signature(labelled, unlabelled if config.process_info.distills else []) != saved
 
 
 def default_trainer_factory(classes: list[str], config: RunConfig, log: Log = print) -> Trainer:
@@ -77,7 +100,13 @@ class Workflow:
         self.classes = self.dataset.classes
         self.split = self._split()
         # Open (and maybe refuse) the saved run before writing anything into its folder.
-        self.state, self.resumed = RunState.open(self.output, config.fingerprint(), self._signature(), restart)
+        try:
+            self.state, self.resumed = RunState.open(self.output, config.fingerprint(), self._signature(), restart)
+        except DatasetChangedError as exc:   # a changed dataset trains as a new run, the old one kept
+            new = next_free_folder(self.output)
+            log(f"{exc}: this is a new run, in {new}; the earlier run stays in {self.output}.")
+            self.output = new
+            self.state, self.resumed = RunState.open(self.output, config.fingerprint(), self._signature(), restart)
         if restart:
             shutil.rmtree(self.output / "checkpoints", ignore_errors=True)
         self._write_inputs()

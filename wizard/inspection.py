@@ -8,6 +8,7 @@ category, a category without any image, or too few to split).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -58,6 +59,7 @@ class DatasetReport:
     bit_depths: dict[str, int] = field(default_factory=dict)
     colours: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    reviewed: dict[str, int] = field(default_factory=dict)    # labels from reviewed pseudo-labels
 
     @property
     def classes(self) -> list[str]:
@@ -109,7 +111,18 @@ class DatasetReport:
         if self.bit_depths:
             lines.append("  images: " + ", ".join(f"{n} {kind}" for kind, n in sorted(self.bit_depths.items()))
                          + "; " + ", ".join(f"{n} {kind}" for kind, n in sorted(self.colours.items())))
+        if self.review_text():
+            lines.append("  " + self.review_text())
         return "\n".join(lines)
+
+    def review_text(self) -> str:
+        """How many labels came from reviewing a run's pseudo-labels ('' when none)."""
+        labelled = self.reviewed.get("accepted", 0) + self.reviewed.get("corrected", 0)
+        if not labelled and not self.reviewed.get("rejected"):
+            return ""
+        return (f"{labelled} label(s) came from reviewing a run's pseudo-labels ({self.reviewed.get('accepted', 0)} "
+                f"accepted, {self.reviewed.get('corrected', 0)} corrected; {self.reviewed.get('rejected', 0)} "
+                "rejected, left unlabelled)")
 
     def to_dict(self) -> dict:
         return {
@@ -181,7 +194,23 @@ def inspect_dataset(path: str | Path, progress: Callable[[int, int], None] | Non
         bit_depths=dict(Counter(f.bit_depth for f, _ in readable)),
         colours=dict(Counter(f.colour for f, _ in readable)))
     report.findings = _findings(report, {f.path: label for f, label in readable})
+    report.reviewed = reviewed_labels(root)
     return report
+
+
+# The annotator's session manifest (written by annotator/manifest.py; read here without
+# importing the annotator, which sits above the wizard).
+MANIFEST = (".atlass", "annotations.json")
+
+
+def reviewed_labels(root: Path) -> dict[str, int]:
+    """{decision: count} of the reviewed pseudo-labels the annotator's manifest records."""
+    try:
+        document = json.loads(root.joinpath(*MANIFEST).read_text(encoding="utf-8"))
+        decisions = [entry["review"]["decision"] for entry in document.get("images", []) if entry.get("review")]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return dict(Counter(decisions))
 
 
 def _duplicate_groups(readable: list[tuple[ImageFacts, str | None]]) -> list[list[Path]]:

@@ -23,6 +23,7 @@ import nbformat
 
 from atlass_runtime import RunConfig
 from atlass_runtime.errors import ConfigError
+from atlass_runtime.run_state import next_free_folder
 
 from .errors import KernelStoppedError, NotebookExecutionError, ProjectError
 from .safe_extract import NOTEBOOK_NAME, extract_project, project_folder_name, read_member
@@ -184,6 +185,13 @@ def run_project(project: str | Path, output: str | Path | None = None, parameter
         overrides["output_dir"] = str(results_dir)
     config, inject = resolve_parameters(base, overrides)
     output_dir = (project_dir / config.output_dir).resolve()
+    if not restart and _dataset_changed(project_dir, config, output_dir):   # a new run, the old one kept
+        new = next_free_folder(output_dir)
+        if stdout is not None:
+            print(f"The dataset changed since the run in {output_dir}: this is a new run, in {new}.",
+                  file=stdout, flush=True)
+        config, inject = resolve_parameters(base, {**overrides, "output_dir": str(new)})
+        output_dir = new
     output_dir.mkdir(parents=True, exist_ok=True)
     executed = executed_notebook_path(output_dir)
     source = project_dir / NOTEBOOK_NAME
@@ -206,6 +214,12 @@ def run_project(project: str | Path, output: str | Path | None = None, parameter
         except DeadKernelError as exc:
             raise KernelStoppedError(f"its kernel stopped ({exc}); it may have run out of memory", executed) from None
     return ProjectRun(project_dir, output_dir, executed, config)
+
+
+def _dataset_changed(project_dir: Path, config: RunConfig, output_dir: Path) -> bool:
+    from atlass_runtime.workflow import dataset_changed_since
+
+    return dataset_changed_since(config.replace(dataset_dir=str(project_dir / config.dataset_dir)), output_dir)
 
 
 def _cell_name(notebook: Path, source: str) -> str:

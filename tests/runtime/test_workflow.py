@@ -242,12 +242,17 @@ def test_a_single_category_is_refused(colour_dataset, tmp_path):
         run(config_for(colour_dataset, tmp_path / "o", process="IDD", networks=["ResNet18"]))
 
 
-def test_resuming_on_a_changed_dataset_is_refused(colour_dataset, tmp_path):
+def test_a_changed_dataset_is_a_new_run_in_a_new_folder(colour_dataset, tmp_path):
+    """Labels reviewed or added since: the same command trains anew, beside the earlier run."""
     config = config_for(colour_dataset, tmp_path / "o", process="ND", networks=["ResNet18"])
-    run(config)
+    first, _ = run(config)
+    before = (tmp_path / "o" / "results.json").read_bytes()
     (colour_dataset / "a_dark" / "a_dark_0.png").rename(colour_dataset / "b_mid" / "moved.png")
-    with pytest.raises(ResumeError, match="different set of images"):
-        run(config)
+    again, messages = run(config)
+    assert again.output_dir == tmp_path / "o-2" and (tmp_path / "o-2" / "results.json").is_file()
+    assert any("different set of images" in m and "new run, in" in m for m in messages)
+    assert (tmp_path / "o" / "results.json").read_bytes() == before        # the earlier run is kept
+    assert again.results["dataset"]["labelled_per_class"]["b_mid"] == 9
 
 
 def test_unreadable_files_are_listed_in_a_warning_and_left_out(colour_dataset, tmp_path):

@@ -121,3 +121,23 @@ def test_progress_and_cancel(tmp_path, rng):
 def test_not_a_dataset(tmp_path):
     with pytest.raises(DatasetError):
         inspect_dataset(tmp_path / "missing")
+
+
+def test_labels_that_came_from_reviewing_pseudo_labels_are_counted(tmp_path, rng):
+    """The annotator's manifest records reviewed pseudo-labels; the wizard says how many."""
+    import json
+
+    root = make(tmp_path / "d", {"a": 25, "b": 30}, rng, unlabelled=3)
+    (root / ".atlass").mkdir()
+    images = [{"name": f"a_{i}.png", "source": None, "category": "a",
+               "review": {"run": "r", "suggested": "a", "decision": "accepted"}} for i in range(3)]
+    images += [{"name": "b_0.png", "source": None, "category": "b",
+                "review": {"run": "r", "suggested": "a", "decision": "corrected"}},
+               {"name": "u_0.png", "source": None, "category": None,
+                "review": {"run": "r", "suggested": "b", "decision": "rejected"}}]
+    (root / ".atlass" / "annotations.json").write_text(json.dumps({"format": "atlass-annotations", "version": 1,
+                                                                   "categories": ["a", "b"], "images": images}))
+    report = inspect_dataset(root)
+    assert report.reviewed == {"accepted": 3, "corrected": 1, "rejected": 1}
+    assert "4 label(s) came from reviewing a run's pseudo-labels (3 accepted, 1 corrected" in report.summary()
+    assert report.classes == ["a", "b"]                  # the manifest's folder is no category

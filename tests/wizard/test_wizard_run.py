@@ -422,3 +422,20 @@ def test_a_finished_runs_executed_notebook_is_never_overwritten(tmp_path):
     assert executed_notebook_path(tmp_path).name == "atlass_executed-2.ipynb"
     (tmp_path / "atlass_executed-2.ipynb").write_text("{}")
     assert executed_notebook_path(tmp_path).name == "atlass_executed-3.ipynb"
+
+
+def test_a_changed_dataset_runs_into_a_new_output_folder(project_zip, tmp_path, monkeypatch):
+    """After review, the same `atlass run` of the re-exported project trains anew beside the old run."""
+    import papermill
+
+    from atlass_runtime.run_state import dataset_signature
+    from wizard.run_project import run_project
+
+    seen = []
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: seen.append(k["parameters"]))
+    first = run_project(project_zip, tmp_path / "run")
+    first.output_dir.mkdir(parents=True, exist_ok=True)
+    (first.output_dir / "run_state.json").write_text(json.dumps({"dataset": dataset_signature([], [])}))
+    again = run_project(project_zip, tmp_path / "run")
+    assert again.output_dir == first.output_dir.with_name(first.output_dir.name + "-2")
+    assert seen[-1]["output_dir"] == str(again.output_dir)

@@ -192,8 +192,9 @@ class DatasetPage(ConfigPage):
     def _summary(report) -> str:
         if report is None:
             return ""
+        reviewed = f" {report.review_text()[:1].upper()}{report.review_text()[1:]}." if report.review_text() else ""
         return (f"{len(report.counts)} categories, {report.labelled} labelled and "
-                f"{report.unlabelled} unlabelled images. {image_kinds(report)}")
+                f"{report.unlabelled} unlabelled images. {image_kinds(report)}{reviewed}")
 
     def _show_report(self, report) -> None:
         self.progress.hide()
