@@ -3,8 +3,11 @@ microscopy images from ../shared/data. Run it on a virtual screen and look at th
 
     xvfb-run -s "-screen 0 1400x900x24" python benchmarks/annotator_screenshots.py
 
-Writes docs/images/annotator_start.png, annotator_main.png (16-bit TIFF cells) and
-annotator_main_rgb.png (blood cells, RGB JPEG). The image folders are only read.
+Writes docs/images/annotator_start.png, annotator_main.png (16-bit TIFF cells),
+annotator_main_rgb.png (blood cells, RGB JPEG), and annotator_review.png and
+annotator_suggested.png (review mode on a real run: `atlass train` on blood cells, then its
+pseudo-labels and the images it was least sure about). `--review` takes only the last two. The
+image folders are only read.
 """
 from __future__ import annotations
 
@@ -69,6 +72,41 @@ def main_window_shot(app, source: Path, work: Path, target: Path, count: int, la
     print(target)
 
 
+def review_shots(app, work: Path) -> None:
+    """A real run's pseudo-labels in review mode, then its suggested next."""
+    import subprocess
+
+    source = DATA / "pbc-blood-cells-subset"
+    dataset = work / "blood"
+    (dataset / "unlabelled").mkdir(parents=True)
+    for category in sorted(p for p in source.iterdir() if p.is_dir()):
+        files = sorted(category.glob("*.jpg"))
+        (dataset / category.name).mkdir()
+        for path in files[:8]:
+            shutil.copy2(path, dataset / category.name / path.name)
+        for path in files[8:16]:
+            shutil.copy2(path, dataset / "unlabelled" / path.name)
+    subprocess.run([sys.executable, "-m", "atlass_cli.main", "train", str(dataset), "-o", str(work / "run"),
+                    "--process", "IDD", "--networks", "EfficientNet-Lite0", "--transforms", "H Flip",
+                    "--threshold", "0.5", "--max-rounds", "1", "--recipe", "quick", "--size", "128"], check=True,
+                   capture_output=True)
+    session = Session.open(dataset)
+    window = MainWindow(session)
+    window.resize(1400, 860)
+    window.show()
+    window.reviewing.start(work / "run")
+    for name, mode in (("annotator_review.png", "review"), ("annotator_suggested.png", "next")):
+        window.reviewing.show(mode)
+        settle(app, 20, lambda: window.loader.pending() == 0 and window.preview.view.has_image())
+        settle(app, 1.0)
+        target = IMAGES / name
+        window.grab().save(str(target))
+        with PIL.Image.open(target) as shot:
+            shot.convert("RGB").quantize(256, dither=PIL.Image.Dither.NONE).save(target, optimize=True)
+        print(target)
+    window.close()
+
+
 def main() -> None:
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} is not available")
@@ -76,6 +114,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="atlass-screens-"))
     IMAGES.mkdir(parents=True, exist_ok=True)
     try:
+        if "--review" in sys.argv[1:]:
+            review_shots(app, work)
+            return
         tiffs = DATA / "jurkat-cellcycle-16bit-tiff"
         dialog = StartDialog(tiffs, Path.home() / "atlass" / "jurkat_sorted")
         dialog.show()
@@ -85,6 +126,7 @@ def main() -> None:
         print(IMAGES / "annotator_start.png")
         main_window_shot(app, tiffs, work, IMAGES / "annotator_main.png", 369, 13)
         main_window_shot(app, DATA / "pbc-blood-cells-subset", work, IMAGES / "annotator_main_rgb.png", 240, 13)
+        review_shots(app, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -49,7 +49,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         elif option.state & QStyle.StateFlag.State_MouseOver:
             painter.fillRect(cell, palette.color(QPalette.ColorRole.AlternateBase))
         box = QRect(cell.x() + (cell.width() - self.THUMBNAIL) // 2, cell.y() + 4, self.THUMBNAIL, self.THUMBNAIL)
-        name, thumbnail, error, category = self.cell_of(index)
+        name, thumbnail, error, category, *more = self.cell_of(index)
+        suggestion = more[0] if more else None
         if thumbnail is not None and not thumbnail.isNull():
             size = thumbnail.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, size.width(), size.height())
@@ -69,7 +70,21 @@ class ThumbnailDelegate(QStyledItemDelegate):
         name = option.fontMetrics.elidedText(name, Qt.TextElideMode.ElideMiddle, name_box.width())
         painter.drawText(name_box, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
         self._paint_badge(painter, box, category)
+        if suggestion:
+            self._paint_suggestion(painter, box, suggestion)
         painter.restore()
+
+    def _paint_suggestion(self, painter: QPainter, box: QRect, text: str) -> None:
+        """A run's suggestion under review, across the bottom of the thumbnail."""
+        font = QFont(painter.font())
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        label = metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, box.width() - 6)
+        strip = QRect(box.x(), box.bottom() - metrics.height() - 3, box.width(), metrics.height() + 4)
+        painter.fillRect(strip, QColor(0, 0, 0, 170))
+        painter.setPen(QColor("white"))
+        painter.drawText(strip, Qt.AlignmentFlag.AlignCenter, label)
 
     def _paint_badge(self, painter: QPainter, box: QRect, category: str | None) -> None:
         """A frame and a label in the category's colour, so sorted images stand out."""

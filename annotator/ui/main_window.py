@@ -311,8 +311,8 @@ class MainWindow(QMainWindow):
         self._show_category(value)
 
     def _cell(self, index):
-        name, thumbnail, error, category = self.images.cell(self.shown.mapToSource(index).row())
-        return self.reviewing.caption(self.shown.mapToSource(index).row(), name), thumbnail, error, category
+        row = self.shown.mapToSource(index).row()
+        return (*self.images.cell(row), self.reviewing.suggestion_text(row))
 
     def _show_category(self, value) -> None:
         self.reviewing.browsing()

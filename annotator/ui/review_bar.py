@@ -3,7 +3,7 @@ actions (accept, reject, accept all above N %, suggested next, leave). Thin: it 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 
 class ReviewBar(QWidget):
@@ -35,11 +35,16 @@ class ReviewBar(QWidget):
         self.back = QPushButton("Review pseudo-labels")
         self.back.setObjectName("review_pseudo_labels")
         self.leave = QPushButton("Leave review")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(6, 2, 6, 2)
-        layout.addWidget(self.label, 1)
-        for widget in (self.accept, self.reject, self.above, self.percent, self.next, self.back, self.leave):
+        column = QVBoxLayout(self)             # the sentence on its own line, the buttons under it
+        column.setContentsMargins(6, 4, 6, 2)
+        column.setSpacing(4)
+        column.addWidget(self.label)
+        layout = QHBoxLayout()
+        column.addLayout(layout)
+        for widget in (self.accept, self.reject, self.above, self.percent, self.next, self.back):
             layout.addWidget(widget)
+        layout.addStretch(1)
+        layout.addWidget(self.leave)
         self.accept.clicked.connect(self.accept_clicked)
         self.reject.clicked.connect(self.reject_clicked)
         self.above.clicked.connect(lambda: self.accept_above_clicked.emit(self.percent.value()))

@@ -87,14 +87,14 @@ class ReviewController:
         self.window.select_position(0)
         self._update_bar()
 
-    def caption(self, row: int, name: str) -> str:
-        """The grid's caption of an image: its suggestion while it is reviewed."""
+    def suggestion_text(self, row: int) -> str | None:
+        """What the grid writes on an image while it is reviewed: its suggestion and confidence."""
         if self.state is None or self.mode != REVIEW:
-            return name
+            return None
         item = self.state.item_of(row)
         if item is None:
-            return name
-        return f"{self.state.categories[item.suggestion.label]} {item.suggestion.confidence:.0%} · {name}"
+            return None
+        return f"{self.state.categories[item.suggestion.label]}? {item.suggestion.confidence:.0%}"
 
     def _update_bar(self) -> None:
         state = self.state
@@ -103,12 +103,13 @@ class ReviewController:
         counts = state.counts()
         done = ", ".join(f"{counts[k]} {k}" for k in ("accepted", "corrected", "rejected") if counts.get(k))
         skipped = f"; {len(state.skipped)} skipped (hover for why)" if state.skipped else ""
-        run = Path(state.run.source).name
+        run = f"the run in {Path(state.run.source).name}"
         if self.mode == REVIEW:
             text = (f"Reviewing the pseudo-labels of {run}: {counts['pending']} left" + (f" ({done})" if done else "")
                     + f"{skipped}. Enter accepts, a number key puts the image in that category, R rejects.")
         elif self.mode == NEXT:
-            text = (f"Suggested next: the {len(self.rows())} unlabelled images {run} was least sure about. "
+            text = (f"Suggested next: the {len(self.rows())} unlabelled images {run} was least sure about, "
+                    "taken in turn from each category it suggested. "
                     "Label them with the number keys.")
         else:
             text = f"Review of {run} paused: {counts['pending']} pseudo-labels left."

@@ -41,7 +41,7 @@ def test_pseudo_labels_are_shown_by_category_least_confident_first_with_their_su
     assert shown_names(reviewing) == ["img_001.png", "img_000.png", "img_002.png", "img_003.png"]
     assert current_name(reviewing) == "img_001.png"
     index = reviewing.shown.index(0, 0)
-    assert reviewing._cell(index)[0] == "G1 81% · img_001.png"
+    assert reviewing._cell(index)[0] == "img_001.png" and reviewing._cell(index)[4] == "G1? 81%"
     assert "4 left" in reviewing.reviewing.bar.label.text()
     assert "suggested G1 (81%, runner-up S, margin 0.62, round 1)" in reviewing.preview.info.text()
 
