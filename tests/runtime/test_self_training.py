@@ -223,7 +223,7 @@ class Flipping(FakeTrainer):
 
 def test_revoting_undoes_round_one_s_mistakes(colour_dataset, tmp_path):
     config = config_for(colour_dataset, tmp_path / "o", process="IDD", networks=["ResNet18"], threshold=0.5,
-                        revote=True, max_rounds=4)
+                        revote=True, max_rounds=4, class_balance=False)
     result, _ = run(config, Flipping)
     rounds = result.results["rounds"]
     assert rounds[0]["accepted_per_class"]["a_dark"] == 12          # all 12 unlabelled called class 0
