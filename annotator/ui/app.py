@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication, QDialog
 
 from ..cli import StartRequest
@@ -30,6 +31,14 @@ def binding_problem() -> str | None:
     return None
 
 
+def dispose(widget) -> None:
+    """Delete a top-level widget now, while the application still exists. Left to Python, a
+    dialog or window kept alive by its own signal connections is deleted at interpreter exit,
+    after the QApplication: "shared QObject was deleted directly", then a crash (bus error)."""
+    widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
 def run_app(session: Session | None, request: StartRequest | None = None) -> int:
     """Show the window (after the start dialog when `session` is None); returns the exit code."""
     problem = binding_problem()
@@ -39,11 +48,15 @@ def run_app(session: Session | None, request: StartRequest | None = None) -> int
     if session is None:
         request = request or StartRequest()
         dialog = StartDialog(request.images, request.output, request.categories)
-        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.session is None:
-            return 0
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted and dialog.session is not None
         session = dialog.session
+        dispose(dialog)
+        if not accepted:
+            return 0
     window = MainWindow(session)
     window.show()
     if request is not None and request.review is not None:
         window.reviewing.start(request.review)
-    return app.exec()
+    code = app.exec()
+    dispose(window)
+    return code

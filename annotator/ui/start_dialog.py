@@ -229,6 +229,13 @@ class StartDialog(QDialog):
         self.problem.setText(problem)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
 
+    def done(self, result: int) -> None:
+        """Closing (Open, Cancel, Escape): no more checks. Deleting the tabs emits
+        currentChanged, whose check would then read widgets Qt has already deleted (a crash at
+        exit, "shared QObject was deleted directly")."""
+        self._ready = False
+        super().done(result)
+
     def accept(self) -> None:
         try:
             if self.tabs.currentIndex() == 1:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
 from .window import AtlassWizard
@@ -22,8 +23,12 @@ def run_wizard(dataset_dir: Path | None = None, zip_path: Path | None = None) ->
     wizard = AtlassWizard(dataset_dir, zip_path)
     wizard.show()
     app.exec()
-    if wizard.written_zip is not None:
-        print(f"Wrote {wizard.written_zip}")
+    written = wizard.written_zip
+    # Deleted now, while the application exists (left to Python it goes at exit, after it: a crash).
+    wizard.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    if written is not None:
+        print(f"Wrote {written}")
         return 0
     print("The wizard was closed without writing a zip.")
     return 1
