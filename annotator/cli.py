@@ -80,7 +80,12 @@ def open_session(request: StartRequest):
 
 
 def _annotate(args: argparse.Namespace) -> int:
+    from wizard.display import display_problem
+
     request = request_from_args(args)
+    problem = display_problem("the annotator")
+    if problem:
+        raise AnnotatorError(problem)
     try:
         from .ui.app import run_app
     except ImportError as exc:

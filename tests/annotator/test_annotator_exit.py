@@ -38,3 +38,12 @@ def test_cancelling_the_start_dialog_20_times_never_crashes():
         result = run(CANCEL)
         assert result.returncode == 0, (attempt, result.returncode, result.stderr[-500:])
         assert "deleted directly" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["annotate", "wizard"])
+def test_without_a_display_the_apps_say_so_and_exit_1(command):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([sys.executable, "-m", "atlass_cli.main", command], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "no display here" in result.stderr and "QT_QPA_PLATFORM=offscreen" in result.stderr

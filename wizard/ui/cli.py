@@ -24,6 +24,11 @@ def register(subparsers) -> None:
 
 
 def _wizard(args: argparse.Namespace) -> int:
+    from ..display import display_problem
+
+    problem = display_problem("the wizard")
+    if problem:
+        raise AtlassError(problem + " (or write the zip without a window: atlass export DATASET)")
     try:
         from .app import run_wizard
     except ImportError as exc:
