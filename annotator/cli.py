@@ -21,6 +21,9 @@ def register(subparsers) -> None:
     annotate.add_argument("--output", "-o", metavar="DIR",
                           help="folder for the organised dataset (new, empty, or one to continue)")
     annotate.add_argument("--categories", "-c", metavar="A,B,C", help="comma-separated category names")
+    annotate.add_argument("--rearrange", action="store_true",
+                          help="with --output alone: allow moving the files of a folder that is not an ATLASS "
+                               "session into the organised layout (without it such a folder is left untouched)")
     annotate.add_argument("--review", metavar="RUN",
                           help="review the pseudo-labels of a finished run (its output folder, or the results "
                                "zip the notebook offers) on the dataset given with --output: accept, correct or "
@@ -35,6 +38,7 @@ class StartRequest:
     output: Path | None = None
     categories: list[str] = field(default_factory=list)
     review: Path | None = None     # a run whose pseudo-labels to review on the output dataset
+    rearrange: bool = False        # the user confirmed moving the files of a non-ATLASS folder
 
     def opens_directly(self) -> bool:
         """True when no dialog is needed: everything for a new session, or a folder to continue."""
@@ -67,7 +71,7 @@ def request_from_args(args: argparse.Namespace) -> StartRequest:
                              "results zip")
     return StartRequest(Path(args.images).expanduser() if args.images else None,
                         Path(args.output).expanduser() if args.output else None,
-                        parse_categories(args.categories), review)
+                        parse_categories(args.categories), review, bool(getattr(args, "rearrange", False)))
 
 
 def open_session(request: StartRequest):
@@ -75,7 +79,7 @@ def open_session(request: StartRequest):
     from .session import Session
 
     if request.images is None:
-        return Session.open(request.output)
+        return Session.open(request.output, rearrange=request.rearrange)
     return Session.start(request.images, request.output, request.categories)
 
 

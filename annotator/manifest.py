@@ -38,6 +38,7 @@ class ManifestEntry:
     source: str | None             # POSIX path relative to the image folder; None: no source copy
     category: str | None           # as last saved; the folders are the truth
     review: dict | None = None     # a pseudo-label reviewed: {"run", "suggested", "decision"}
+    original: str | None = None    # the file's place before opening a non-ATLASS folder moved it
 
 
 @dataclass
@@ -53,7 +54,8 @@ class Manifest:
             "source_folder": str(self.source_folder) if self.source_folder else None,
             "categories": list(self.categories),
             "images": [{"name": e.name, "source": e.source, "category": e.category,
-                        **({"review": e.review} if e.review else {})} for e in self.images],
+                        **({"review": e.review} if e.review else {}),
+                        **({"original": e.original} if e.original else {})} for e in self.images],
         }
 
 
@@ -72,8 +74,8 @@ def read_manifest(output: Path) -> Manifest | None:
         return Manifest(
             source_folder=Path(source) if source else None,
             categories=[str(c) for c in document.get("categories", [])],
-            images=[ManifestEntry(str(i["name"]), i.get("source"), i.get("category"), i.get("review"))
-                    for i in document.get("images", [])])
+            images=[ManifestEntry(str(i["name"]), i.get("source"), i.get("category"), i.get("review"),
+                                  i.get("original")) for i in document.get("images", [])])
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise FolderError(f"{path} is damaged ({exc}); move it away to continue {output} "
                           "as a plain dataset (the category folders are kept)") from exc

@@ -14,7 +14,7 @@ from typing import Iterable
 
 from atlass_runtime.dataset import UNLABELLED
 
-from .errors import AnnotatorError, FolderError, StorageError
+from .errors import AnnotatorError, FolderError, RearrangeNeeded, StorageError
 from .events import Event
 from .history import AddCategory, Assign, Command, DeleteCategory, History, RenameCategory, Review
 from .manifest import Manifest, ManifestEntry, ManifestWriter, read_manifest, write_manifest
@@ -29,6 +29,7 @@ class Image:
     source: str | None             # path relative to the image folder; None: only in the output
     category: str | None = None    # None: unlabelled
     review: dict | None = None     # the review of a run's pseudo-label for it (manifest.py)
+    original: str | None = None    # where the file was before opening moved it (relative path)
 
 
 class SessionEvents:
@@ -79,9 +80,13 @@ class Session:
         return session._ready()
 
     @classmethod
-    def open(cls, output_folder) -> "Session":
+    def open(cls, output_folder, rearrange: bool = False) -> "Session":
         """Continue an output folder: a session of ours, or any organised dataset (also the
-        original ATLASS's: category folders plus loose images, which go to unlabelled/)."""
+        original ATLASS's: category folders plus loose images, which go to unlabelled/).
+
+        A folder that is not a session of ours and would have files moved or renamed to become
+        one is refused untouched (RearrangeNeeded says what would move), unless `rearrange`: the
+        user has confirmed. Each moved file's earlier place is then kept in the manifest."""
         output = _resolve(output_folder)
         if not output.is_dir():
             raise FolderError(f"{output} does not exist or is not a folder")
@@ -90,6 +95,8 @@ class Session:
         if manifest is None and not disk_categories and not disk_files:
             raise FolderError(f"{output} holds neither an annotation session nor a dataset "
                               "(category folders with images)")
+        if manifest is None and not rearrange and _moves(disk_files):
+            raise RearrangeNeeded(output, _moves(disk_files).removeprefix(". Opening changes this folder: "))
         manifest = manifest or Manifest(source_folder=None)
         notes: list[str] = []
         remaining = {c.casefold(): c for c in disk_categories}
@@ -113,15 +120,16 @@ class Session:
                 category = by_key.get(entry.category.casefold()) if entry.category else None
             else:
                 category = found.category
-            images.append(Image(found.name if found else entry.name, entry.source, category, entry.review))
+            images.append(Image(found.name if found else entry.name, entry.source, category, entry.review,
+                                entry.original))
             if found:
                 placements.append((found.name, found.category, found.relative_path))
         for file in sorted(on_disk.values(), key=lambda f: natural_key(f.relative_path)):
-            images.append(Image(file.name, None, file.category))
+            images.append(Image(file.name, None, file.category, original=_earlier_place(file)))
             placements.append((file.name, file.category, file.relative_path))
         taken = [image.name for image in images]
         for file, name in zip(duplicates, unique_file_names([f.relative_path for f in duplicates], taken)):
-            images.append(Image(name, None, file.category))
+            images.append(Image(name, None, file.category, original=file.relative_path))
             placements.append((name, file.category, file.relative_path))
             notes.append(f"{file.relative_path} renamed {name} (another image has its name)")
 
@@ -200,7 +208,8 @@ class Session:
 
     def manifest(self) -> Manifest:
         return Manifest(self.source_folder, list(self.categories),
-                        [ManifestEntry(i.name, i.source, i.category, i.review) for i in list(self.images)])
+                        [ManifestEntry(i.name, i.source, i.category, i.review, i.original)
+                         for i in list(self.images)])
 
     # -- what users do (each can be undone)
     def assign(self, indices: Iterable[int], category: str | None) -> Command | None:
@@ -366,6 +375,11 @@ def describe_output_folder(folder) -> str:
     unlabelled = sum(1 for file in files if file.category is None)
     return (f"Dataset: {len(categories)} category folders, {labelled:,} labelled and {unlabelled:,} unlabelled "
             "images" + _moves(files))
+
+
+def _earlier_place(file) -> str | None:
+    """A file not at <category>/<name> is moved there by opening: its path before, or None."""
+    return None if _settled(file) else file.relative_path
 
 
 def _settled(file) -> bool:

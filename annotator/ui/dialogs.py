@@ -55,3 +55,21 @@ def confirm(parent, title: str, text: str) -> bool:
 
 def show_error(parent, title: str, text: str) -> None:
     QMessageBox.warning(parent, title, text)
+
+
+COPY, REARRANGE = "copy", "rearrange"
+
+
+def ask_rearrange(parent, folder, moves: str) -> str | None:
+    """A folder that is not an ATLASS session would be changed by opening it: make an organised
+    copy instead (the default), rearrange it after all, or cancel (None)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Not an ATLASS session",
+                      f"{folder} is not an ATLASS session. Opening it as one would change it: {moves}.\n\n"
+                      "Make an organised copy instead? Its images are linked or copied into a new folder, "
+                      "each sub-folder a category, and this folder stays exactly as it is.", parent=parent)
+    copy = box.addButton("Make an organised copy", QMessageBox.ButtonRole.AcceptRole)
+    rearrange = box.addButton("Rearrange this folder", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(copy)
+    box.exec()
+    return {id(copy): COPY, id(rearrange): REARRANGE}.get(id(box.clickedButton()))

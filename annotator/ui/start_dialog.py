@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
-from ..errors import AnnotatorError
+from wizard.ui.tasks import Task
+
+from ..errors import AnnotatorError, RearrangeNeeded
 from ..names import category_name_problem
 from ..session import Session, describe_output_folder
 from ..source_folder import SourceSummary, summarise_source
+from . import dialogs
 
 MAX_CATEGORIES = 30
+
+
+CHECK_PAUSE_MS = 700      # a folder typed is checked after this pause (or on Enter, or leaving)
 
 
 def _folder_row(edit: QLineEdit, title: str, parent: QWidget, on_chosen=None) -> QHBoxLayout:
     row = QHBoxLayout()
     row.addWidget(edit, 1)
     browse = QPushButton("Browse…")
+    edit.browse_button = browse
 
     def choose():
         folder = QFileDialog.getExistingDirectory(parent, title, edit.text() or str(Path.home()))
@@ -38,6 +46,11 @@ class StartDialog(QDialog):
         self.session: Session | None = None
         self.source: SourceSummary | None = None      # the chosen image folder, once read
         self._ready = False                           # no checks while the widgets are being made
+        self.pool = QThreadPool(self)                 # folder checks, off the UI thread
+        self.pool.setMaxThreadCount(2)
+        self._described: dict[str, tuple[str, bool]] = {}   # folder -> (text, is a problem)
+        self._describing: Task | None = None
+        self._pause = QTimer(self, singleShot=True, interval=CHECK_PAUSE_MS, timeout=self._describe_continue)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._new_tab(), "New session")
         self.tabs.addTab(self._continue_tab(), "Continue")
@@ -55,6 +68,7 @@ class StartDialog(QDialog):
         self.tabs.currentChanged.connect(self._check)
         self.resize(720, 520)
         self._output_edited = output is not None
+        self._set_tab_order()
         self._ready = True
         if categories:
             self.count.setValue(len(categories))
@@ -68,6 +82,7 @@ class StartDialog(QDialog):
             self.continue_edit.setText(str(output))
             if images is None:
                 self.tabs.setCurrentIndex(1)
+                self._describe_continue()
         self._check()
 
     # -- the two tabs
@@ -128,8 +143,38 @@ class StartDialog(QDialog):
         hint.setWordWrap(True)
         hint.setStyleSheet("color: palette(mid)")
         form.addRow("", hint)
-        self.continue_edit.textChanged.connect(self._check)
+        self.continue_edit.textChanged.connect(self._continue_typed)
+        self.continue_edit.editingFinished.connect(self._describe_continue)
         return tab
+
+    def _continue_typed(self, _text: str) -> None:
+        """Not per key: describing a folder walks it (seconds for `/`). After a pause, on Enter
+        or on leaving the field, off the UI thread."""
+        self._pause.start()
+        self._check()
+
+    def _describe_continue(self) -> None:
+        self._pause.stop()
+        text = self.continue_edit.text()
+        if not text or text in self._described or (self._describing and self._describing.key == text):
+            self._check()
+            return
+        if not Path(text).expanduser().is_dir():
+            self._check()
+            return
+        task = Task(lambda _progress, _cancelled: describe_output_folder(text), self)
+        task.key = text
+        task.connect(finished=lambda found, t=task: self._described_folder(t, found, False),
+                     failed=lambda message, t=task: self._described_folder(t, message, True))
+        self._describing = task.start(self.pool)
+        self._check()
+
+    def _described_folder(self, task: Task, text: str, problem: bool) -> None:
+        self._described[task.key] = (text, problem)
+        if self._describing is task:
+            self._describing = None
+        if self._ready:
+            self._check()
 
     def _resize_names(self, count: int) -> None:
         while len(self.name_edits) < count:
@@ -141,6 +186,8 @@ class StartDialog(QDialog):
         while len(self.name_edits) > count:
             self.names_layout.removeRow(len(self.name_edits) - 1)
             self.name_edits.pop()
+        if hasattr(self, "buttons"):
+            self._set_tab_order()
         self._check()
 
     def _images_changed(self) -> None:
@@ -173,15 +220,17 @@ class StartDialog(QDialog):
     def problem_text(self) -> str:
         """Why Open cannot be pressed yet ('' when it can)."""
         if self.tabs.currentIndex() == 1:
-            if not self.continue_edit.text() or not Path(self.continue_edit.text()).expanduser().is_dir():
+            text = self.continue_edit.text()
+            found = self._described.get(text)
+            if found is None:
                 self.continue_info.setText("")
-                return "Choose the output folder to continue (an existing folder)."
-            try:
-                self.continue_info.setText(describe_output_folder(self.continue_edit.text()))
-            except AnnotatorError as exc:
-                self.continue_info.setText("")
-                return str(exc)
-            return ""
+                if text and (self._pause.isActive() or self._describing is not None):
+                    return "Checking the folder…"
+                if not text or not Path(text).expanduser().is_dir():
+                    return "Choose the output folder to continue (an existing folder)."
+                return "Press Enter to check this folder."
+            self.continue_info.setText("" if found[1] else found[0])
+            return found[0] if found[1] else ""
         if not self.images_edit.text() or not Path(self.images_edit.text()).expanduser().is_dir():
             return "Choose the folder that holds the images."
         if not self.output_edit.text():
@@ -234,16 +283,48 @@ class StartDialog(QDialog):
         currentChanged, whose check would then read widgets Qt has already deleted (a crash at
         exit, "shared QObject was deleted directly")."""
         self._ready = False
+        self._pause.stop()
+        if self._describing is not None:
+            self._describing.silence()
         super().done(result)
 
     def accept(self) -> None:
         try:
             if self.tabs.currentIndex() == 1:
-                self.session = Session.open(self.continue_edit.text())
+                try:
+                    self.session = Session.open(self.continue_edit.text())
+                except RearrangeNeeded as needed:
+                    if not self._confirm_rearrange(needed):
+                        return
             else:
                 self.session = Session.start(self.images_edit.text(), self.output_edit.text(), self.categories(),
                                              self.from_sub_folders())
         except AnnotatorError as exc:
             self.problem.setText(str(exc))
             return
-        super().accept()
+        if self.session is not None:
+            super().accept()
+
+    def _confirm_rearrange(self, needed: RearrangeNeeded) -> bool:
+        """A folder that is not a session: an organised copy (the New tab, filled in), the folder
+        rearranged after all (the user's explicit choice), or nothing."""
+        answer = dialogs.ask_rearrange(self, needed.folder, needed.moves)
+        if answer == dialogs.REARRANGE:
+            self.session = Session.open(needed.folder, rearrange=True)
+            return True
+        if answer == dialogs.COPY:
+            self.tabs.setCurrentIndex(0)
+            self.images_edit.setText(str(needed.folder))
+            self._output_edited = False
+            self._images_changed()
+            self.problem.setText("An organised copy: check the categories (the sub-folders), then Open.")
+        return False
+
+    def _set_tab_order(self) -> None:
+        """Tab follows the fields: folders, count, every category name, then the buttons."""
+        chain = [self.images_edit, self.images_edit.browse_button, self.output_edit, self.output_edit.browse_button,
+                 self.count, *self.name_edits, self.from_folders,
+                 self.buttons.button(QDialogButtonBox.StandardButton.Ok),
+                 self.buttons.button(QDialogButtonBox.StandardButton.Cancel)]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)

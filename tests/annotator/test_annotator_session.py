@@ -5,8 +5,10 @@ import os
 
 import pytest
 
+from annotator.manifest import read_manifest
+
 from annotator import FolderError, StorageError, describe_output_folder
-from annotator.errors import AnnotatorError, CategoryNameError
+from annotator.errors import RearrangeNeeded, AnnotatorError, CategoryNameError
 from annotator.manifest import manifest_path
 from annotator_helpers import fingerprint, layout, make_flat_folder, write_image
 
@@ -135,7 +137,7 @@ def test_continue_a_dataset_made_by_the_original_atlass(tmp_path, sessions):
     make_flat_folder(legacy / "Healthy", 3)
     make_flat_folder(legacy / "Sick", 2)
     make_flat_folder(legacy, 4)                     # loose files at the root: unlabelled
-    session = sessions.open(legacy)
+    session = sessions.open(legacy, rearrange=True)           # the user confirmed what moves
     assert session.categories == ["Healthy", "Sick"] and session.source_folder is None
     assert session.count("Healthy") == 3 and session.count("Sick") == 2 and session.count(None) == 4
     disk = layout(legacy)
@@ -308,11 +310,30 @@ def test_continuing_says_which_files_opening_moves_or_renames(tmp_path, sessions
     assert "3 loose image(s) at the top will be moved into unlabelled/" in text
     assert "2 image(s) not directly in their category folder" in text and "moved up" in text
     assert "4 image(s) named like another will be renamed" in text
-    session = sessions.open(dataset)
+    session = sessions.open(dataset, rearrange=True)
     disk = layout(dataset)
     assert disk["Healthy"] == {"img_000.png", "img_001.png", "Healthy_day2_img_000.png", "day2"}
     assert disk["Sick"] == {"Sick_plate_well_img_000.png", "plate"}
     assert len(disk["unlabelled"]) == 3 and (dataset / "Healthy" / "day2").is_dir()
     assert not list((dataset / "Healthy" / "day2").iterdir())     # the emptied sub-folder stays
+    originals = {image.name: image.original for image in session.images if image.original}
+    assert originals["Healthy_day2_img_000.png"] == "Healthy/day2/img_000.png"    # kept in the manifest
+    assert originals["Sick_plate_well_img_000.png"] == "Sick/plate/well/img_000.png"
     session.close()
     assert "Opening changes" not in describe_output_folder(dataset)
+    manifest = read_manifest(dataset)
+    assert any(e.original == "Sick/plate/well/img_000.png" for e in manifest.images)
+
+
+def test_a_raw_folder_is_left_byte_for_byte_unchanged_until_the_user_confirms(tmp_path, sessions):
+    """An ordinary folder of images with sub-folders, opened as an output folder: refused, untouched."""
+    raw = tmp_path / "raw"
+    make_flat_folder(raw / "exp1" / "plateA", 2)
+    make_flat_folder(raw / "exp1" / "plateB", 2)
+    make_flat_folder(raw / "exp2", 2)
+    make_flat_folder(raw, 2)
+    before = fingerprint(raw)
+    with pytest.raises(RearrangeNeeded, match="not an ATLASS session.*Nothing was changed.*--rearrange") as info:
+        sessions.open(raw)
+    assert "loose image(s)" in info.value.moves and "moved up" in info.value.moves
+    assert fingerprint(raw) == before

@@ -1,9 +1,10 @@
 """The start dialog: suggestions from the image folder, live checks, opening or continuing."""
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from annotator.ui.start_dialog import StartDialog
-from annotator_helpers import layout, make_flat_folder
+from annotator_helpers import fingerprint, layout, make_flat_folder
 
 pytestmark = pytest.mark.gui
 
@@ -54,16 +55,85 @@ def test_a_refused_folder_keeps_the_dialog_open_with_the_reason(flat_folder, dia
     assert start.session is None and "inside the image folder" in start.problem.text()
 
 
-def test_continue_describes_an_original_atlass_folder_and_opens_it(tmp_path, dialog):
+def described(qtbot, start) -> None:
+    qtbot.waitUntil(lambda: bool(start.continue_info.text()) or "Checking" not in start.problem.text(), timeout=10000)
+
+
+def test_continue_describes_an_original_atlass_folder_and_opens_it_once_confirmed(tmp_path, dialog, qtbot,
+                                                                                 monkeypatch):
+    from annotator.ui import dialogs
+
     legacy = make_flat_folder(tmp_path / "legacy" / "Healthy", 2).parent
     make_flat_folder(legacy, 3)
     start = dialog(output=legacy)
     assert start.tabs.currentIndex() == 1
+    described(qtbot, start)
     assert "1 category folders, 2 labelled and 3 unlabelled" in start.continue_info.text()
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_rearrange", lambda parent, folder, moves: asked.append(moves) or None)
+    open_button(start).click()                                         # cancelled: nothing moved
+    assert start.session is None and "3 loose image(s)" in asked[0] and len(list(legacy.glob("*.png"))) == 3
+    monkeypatch.setattr(dialogs, "ask_rearrange", lambda parent, folder, moves: dialogs.REARRANGE)
     open_button(start).click()
     assert start.session.count("Healthy") == 2 and start.session.count(None) == 3
+
+
+def test_a_raw_folder_offers_an_organised_copy_instead(tmp_path, dialog, qtbot, monkeypatch):
+    from annotator.ui import dialogs
+
+    raw = tmp_path / "raw"
+    make_flat_folder(raw / "exp1" / "plateA", 2)
+    make_flat_folder(raw / "exp2", 2)
+    make_flat_folder(raw, 1)
+    before = fingerprint(raw)
+    start = dialog(output=raw)
+    described(qtbot, start)
+    monkeypatch.setattr(dialogs, "ask_rearrange", lambda parent, folder, moves: dialogs.COPY)
+    open_button(start).click()
+    assert start.session is None and start.tabs.currentIndex() == 0     # the New tab, filled in
+    assert start.images_edit.text() == str(raw) and start.output_edit.text().endswith("raw_sorted")
+    assert start.categories() == ["exp1", "exp2"] and start.from_sub_folders()
+    open_button(start).click()
+    assert start.session.count("exp1") == 2 and start.session.count("exp2") == 2
+    assert fingerprint(raw) == before                                   # the raw folder: untouched
+
+
+def test_continue_checks_a_typed_folder_after_a_pause_not_per_key(tmp_path, dialog, qtbot, monkeypatch):
+    import annotator.ui.start_dialog as module
+
+    calls = []
+    real = module.describe_output_folder
+    monkeypatch.setattr(module, "describe_output_folder", lambda folder: calls.append(folder) or real(folder))
+    legacy = make_flat_folder(tmp_path / "d" / "Healthy", 2).parent
+    start = dialog()
+    start.tabs.setCurrentIndex(1)
+    for end in range(1, len(str(legacy)) + 1):
+        start.continue_edit.setText(str(legacy)[:end])                  # typed, key by key
+    assert calls == [] and "Checking the folder" in start.problem.text()
+    described(qtbot, start)
+    assert calls == [str(legacy)] and open_button(start).isEnabled()
+
+
+def test_continue_a_missing_folder(tmp_path, dialog):
+    start = dialog()
+    start.tabs.setCurrentIndex(1)
     start.continue_edit.setText(str(tmp_path / "missing"))
+    start._describe_continue()
     assert not open_button(start).isEnabled() and "existing folder" in start.problem.text()
+
+
+def test_tab_goes_through_every_category_name(image_folder, tmp_path, dialog):
+    start = dialog(image_folder, tmp_path / "sorted")
+    start.count.setValue(4)
+    order, widget = [], start.images_edit
+    for _ in range(12):
+        order.append(widget)
+        widget = widget.nextInFocusChain()
+        while not widget.focusPolicy() & Qt.FocusPolicy.TabFocus or widget.isHidden():
+            widget = widget.nextInFocusChain()
+    names = [order.index(edit) for edit in start.name_edits]
+    assert names == sorted(names) and names == list(range(names[0], names[0] + 4))
+    assert order.index(start.count) < names[0]
 
 
 def test_images_can_start_in_their_sub_folder_s_category(image_folder, tmp_path, dialog):
