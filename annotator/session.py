@@ -16,6 +16,7 @@ from atlass_runtime.dataset import UNLABELLED
 
 from .errors import AnnotatorError, FolderError, RearrangeNeeded, StorageError
 from .events import Event
+from .folder_lock import FolderLock
 from .history import AddCategory, Assign, Command, DeleteCategory, History, RenameCategory, Review
 from .manifest import Manifest, ManifestEntry, ManifestWriter, read_manifest, write_manifest
 from .names import check_category_name, check_category_names, natural_key, unique_file_names
@@ -52,6 +53,7 @@ class Session:
         self.events = SessionEvents()
         self._counts = Counter(image.category for image in images)
         self._writer: ManifestWriter | None = None
+        self._folder_lock: FolderLock | None = None
 
     # -- opening
     @classmethod
@@ -77,6 +79,7 @@ class Session:
         assigned = sum(category is not None for category in found)
         notes = [f"{assigned:,} image(s) assigned from their sub-folder"] if assigned else []
         session = cls(output, image_folder, categories, images, notes)
+        session._folder_lock = FolderLock.acquire(output)
         return session._ready()
 
     @classmethod
@@ -97,6 +100,7 @@ class Session:
                               "(category folders with images)")
         if manifest is None and not rearrange and _moves(disk_files):
             raise RearrangeNeeded(output, _moves(disk_files).removeprefix(". Opening changes this folder: "))
+        lock = FolderLock.acquire(output)                 # before anything in the folder changes
         manifest = manifest or Manifest(source_folder=None)
         notes: list[str] = []
         remaining = {c.casefold(): c for c in disk_categories}
@@ -146,7 +150,12 @@ class Session:
                          "cannot be shown until it is back")
 
         session = cls(output, source, categories, images, notes)
-        moved = session.storage.adopt(placements)
+        session._folder_lock = lock
+        try:
+            moved = session.storage.adopt(placements)
+        except BaseException:
+            lock.release()
+            raise
         if moved:
             notes.append(f"{moved} image file(s) moved to <category>/<name> or unlabelled/<name>")
         session.storage.remove_partial_copies()
@@ -268,6 +277,9 @@ class Session:
         if self._writer:
             self._writer.close()
             self._writer = None
+        if self._folder_lock is not None:
+            self._folder_lock.release()
+            self._folder_lock = None
 
     # -- low-level operations, used by the commands
     def _set_categories(self, indices: Iterable[int], categories: Iterable[str | None]) -> None:

@@ -1,5 +1,6 @@
 """The Qt-free session: the output folder on disk after every action, undo/redo, continuing."""
 import errno
+from pathlib import Path
 import json
 import os
 
@@ -337,3 +338,45 @@ def test_a_raw_folder_is_left_byte_for_byte_unchanged_until_the_user_confirms(tm
         sessions.open(raw)
     assert "loose image(s)" in info.value.moves and "moved up" in info.value.moves
     assert fingerprint(raw) == before
+
+
+HOLD = """
+import sys
+sys.path[:0] = [{repo!r}]
+from annotator import Session
+session = Session.open({out!r})
+print("holding", flush=True)
+sys.stdin.read()
+session.close()
+"""
+
+
+def test_a_folder_open_in_another_annotator_is_refused_saying_who_holds_it(flat_folder, tmp_path, sessions):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    sessions.create(flat_folder, out, ["G1"]).close()
+    repo = str(Path(__file__).resolve().parents[2])
+    holder = subprocess.Popen([sys.executable, "-c", HOLD.format(repo=repo, out=str(out))], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(FolderError, match=f"open in another annotator \\(process {holder.pid} on "):
+            sessions.open(out)
+    finally:
+        holder.communicate("", timeout=30)                       # that annotator closes
+    sessions.open(out).close()                                    # then it opens here
+
+
+def test_a_lock_left_by_a_crashed_annotator_is_taken_over(flat_folder, tmp_path, sessions):
+    import socket
+
+    out = tmp_path / "out"
+    sessions.create(flat_folder, out, ["G1"]).close()
+    (out / ".atlass" / "lock").write_text(json.dumps({"pid": 2**22 + 12345, "host": socket.gethostname(),
+                                                      "since": "yesterday"}))
+    session = sessions.open(out)
+    assert json.loads((out / ".atlass" / "lock").read_text())["pid"] == os.getpid()
+    session.close()
+    assert not (out / ".atlass" / "lock").exists()
