@@ -51,3 +51,13 @@ def make_wizard(qtbot):
     for wizard in made:
         wizard.close()
         assert wizard.pool.activeThreadCount() == 0 and wizard.inspections.activeThreadCount() == 0
+
+
+@pytest.fixture(autouse=True)
+def replacing_is_answered(monkeypatch):
+    """Replacing an existing zip asks first; the tests answer yes (and can read what was asked)."""
+    from wizard.ui import summary_page
+
+    asked = []
+    monkeypatch.setattr(summary_page, "ask_replace", lambda parent, text: asked.append(text) or True)
+    return asked

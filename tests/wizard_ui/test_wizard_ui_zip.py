@@ -210,7 +210,7 @@ def test_a_cancelled_zip_keeps_an_older_zip_of_the_same_name(make_wizard, qtbot,
     walk(wizard, qtbot, "ND", {})
     page = wizard.page_named("summary")
     assert page.path_edit.text() == str(older)
-    assert "will be replaced" in page.replace_note.text()
+    assert "asks before replacing" in page.replace_note.text()
     click(qtbot, wizard.button(QWizard.WizardButton.FinishButton))
     qtbot.waitUntil(slow_zip.is_set, timeout=60000)
     with qtbot.waitSignal(page.stopped, timeout=60000):
@@ -220,7 +220,7 @@ def test_a_cancelled_zip_keeps_an_older_zip_of_the_same_name(make_wizard, qtbot,
 
 
 def test_after_writing_close_closes_and_a_changed_setting_asks_to_write_again(make_wizard, qtbot, mixed_dataset,
-                                                                             tmp_path):
+                                                                             tmp_path, replacing_is_answered):
     wizard = make_wizard(mixed_dataset)
     walk(wizard, qtbot, "IMD", {})
     write(wizard, qtbot, tmp_path / "out" / "cells.zip")
@@ -232,7 +232,9 @@ def test_after_writing_close_closes_and_a_changed_setting_asks_to_write_again(ma
     wizard.page_named("training").fields["seed"].setValue(3)
     click_next(qtbot, wizard)
     assert finish.text() == "Write zip" and wizard.page_named("summary").status.text() == ""
-    write(wizard, qtbot, tmp_path / "out" / "cells.zip")
+    assert replacing_is_answered == []
+    write(wizard, qtbot, tmp_path / "out" / "cells.zip")                 # over the first: asked first
+    assert len(replacing_is_answered) == 1 and "already exists" in replacing_is_answered[0]
     assert json.loads(zip_texts(tmp_path / "out" / "cells.zip")["config.json"])["seed"] == 3
     click(qtbot, finish)
     assert not wizard.isVisible() and wizard.result() == QWizard.DialogCode.Accepted
@@ -260,3 +262,32 @@ def test_the_progress_of_a_zip_over_2_gib_reaches_the_bar(make_wizard, qtbot, mi
     finally:
         release.set()
     qtbot.waitUntil(lambda: page.task is None, timeout=60000)
+
+
+def test_replacing_is_refused_when_the_user_says_no(make_wizard, qtbot, mixed_dataset, tmp_path, monkeypatch):
+    from wizard.ui import summary_page
+
+    target = tmp_path / "cells.zip"
+    target.write_bytes(b"an earlier zip")
+    monkeypatch.setattr(summary_page, "ask_replace", lambda parent, text: False)
+    wizard = make_wizard(mixed_dataset)
+    walk(wizard, qtbot, "ND", {})
+    page = wizard.page_named("summary")
+    page.path_edit.setText(str(target))
+    click(qtbot, wizard.button(QWizard.WizardButton.FinishButton))
+    assert page.task is None and target.read_bytes() == b"an earlier zip"
+
+
+def test_the_zip_path_follows_the_dataset_unless_chosen(tmp_path):
+    from wizard.ui.plan import WizardModel, default_zip_path
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    model = WizardModel(first)
+    model.set_report(object.__new__(type("R", (), {"has_unlabelled": False})))
+    assert model.zip_path == default_zip_path(first)
+    model.set_dataset(second)
+    model.set_report(object.__new__(type("R", (), {"has_unlabelled": False})))
+    assert model.zip_path == default_zip_path(second)
+    model.zip_path, model.zip_path_chosen = tmp_path / "mine.zip", True
+    model.set_dataset(first)
+    assert model.zip_path == tmp_path / "mine.zip"

@@ -141,11 +141,13 @@ def default_zip_path(dataset_dir: str | Path) -> Path:
     return dataset.parent / f"{dataset.name}.zip"
 
 
-def zip_path_problem(text: str) -> str | None:
+def zip_path_problem(text: str, dataset_dir: str | Path | None = None) -> str | None:
     """Why this text cannot be the zip to write, or None."""
     if not text.strip():
         return "choose where the zip goes"
     path = Path(text.strip()).expanduser()
+    if dataset_dir is not None and Path(dataset_dir).expanduser().resolve() in path.resolve().parents:
+        return "the zip cannot go inside the dataset folder (the next run would read it as data)"
     if path.suffix.lower() != ".zip":
         return "the file name must end in .zip"
     if path.is_dir():
@@ -199,6 +201,7 @@ class WizardModel:
         self.dataset_dir = Path(dataset_dir).expanduser() if dataset_dir else None
         self.report = None
         self.zip_path = Path(zip_path).expanduser() if zip_path else None
+        self.zip_path_chosen = zip_path is not None   # by the user: it no longer follows the dataset
 
     # --------------------------------------------------------------- config
     def set(self, **changes) -> ConfigError | None:
@@ -229,8 +232,8 @@ class WizardModel:
         default follows the new dataset."""
         path = Path(path).expanduser() if path else None
         if path != self.dataset_dir:
-            if self.dataset_dir is not None and self.zip_path == default_zip_path(self.dataset_dir):
-                self.zip_path = None
+            if not self.zip_path_chosen:
+                self.zip_path = None             # the next report gives the new dataset's default
             self.dataset_dir, self.report = path, None
 
     def set_report(self, report) -> None:

@@ -3,11 +3,12 @@ Cancel (a cancelled zip leaves no file behind)."""
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QThreadPool, Signal
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLineEdit, QProgressBar, QPushButton, QVBoxLayout,
-                               QWizard)
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLineEdit, QMessageBox, QProgressBar, QPushButton,
+                               QVBoxLayout, QWizard)
 
 from ..zip_builder import beside_notebook, build_zip
 from .plan import WizardModel, shell_text, zip_path_problem
@@ -49,6 +50,7 @@ class SummaryPage(ConfigPage):
         self.path_edit = QLineEdit()
         self.path_edit.setObjectName("zip_path")
         self.path_edit.textChanged.connect(self._path_changed)
+        self.path_edit.textEdited.connect(self._path_chosen)
         self.choose = QPushButton("Choose…")
         self.choose.clicked.connect(self.choose_path)
         self.path_error = error_label("zip_path")
@@ -100,15 +102,25 @@ class SummaryPage(ConfigPage):
 
     def isComplete(self) -> bool:
         return (self.task is None and self.model.error is None and not self.model.blocking()
-                and self.model.report is not None and zip_path_problem(self.path_edit.text()) is None)
+                and self.model.report is not None
+                and zip_path_problem(self.path_edit.text(), self.model.dataset_dir) is None)
 
     def validatePage(self) -> bool:
-        """Finish: the first click writes the zip; once it is written, Close closes."""
+        """Finish: the first click writes the zip (asking before replacing one); once it is
+        written, Close closes."""
         if self.done_key == self._key():
             return True
-        if self.task is None:
+        if self.task is None and self._may_write():
             self.start_writing()
         return False
+
+    def _may_write(self) -> bool:
+        path = self.model.zip_path
+        if path is None or not path.exists():
+            return True
+        stamp = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        return ask_replace(self, f"{path} already exists ({path.stat().st_size / 2**20:.1f} MB, written {stamp}). "
+                                 "Replace it with the new project zip?")
 
     # ------------------------------------------------------------------ path
     def choose_path(self) -> None:
@@ -116,16 +128,22 @@ class SummaryPage(ConfigPage):
                                               "Zip files (*.zip)")
         if path:
             self.path_edit.setText(path if path.lower().endswith(".zip") else path + ".zip")
+            self._path_chosen(self.path_edit.text())
+
+    def _path_chosen(self, text: str) -> None:
+        """Typed or chosen by the user: from now on the path stays when the dataset changes."""
+        self.model.zip_path_chosen = True
 
     def _path_changed(self, text: str) -> None:
-        problem = zip_path_problem(text)
+        problem = zip_path_problem(text, self.model.dataset_dir)
         show_error(self.path_error, problem)
         path = Path(text.strip()).expanduser() if text.strip() else None
         if problem is None:
             self.model.zip_path = path
             self.command.setText("The same zip from the command line:\n"
                                  + shell_text(self.model.export_command()))
-        self.replace_note.setText(f"{path.name} exists and will be replaced." if problem is None and path.exists()
+        self.replace_note.setText(f"{path.name} exists: writing asks before replacing it." if problem is None
+                                  and path.exists()
                                   and self.done_key != self._key() else "")
         self.replace_note.setVisible(bool(self.replace_note.text()))
         self._set_finish_text()
@@ -213,3 +231,11 @@ class SummaryPage(ConfigPage):
         self.status.setStyleSheet(ERROR_STYLE)
         self.status.setText(f"The zip could not be written: {message}")
         self.stopped.emit(message)
+
+
+def ask_replace(parent, text: str) -> bool:
+    """Yes to replace (a module function, so tests can answer it)."""
+    answer = QMessageBox.question(parent, "Replace the zip?", text,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                  QMessageBox.StandardButton.Cancel)
+    return answer == QMessageBox.StandardButton.Yes
