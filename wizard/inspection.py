@@ -203,11 +203,23 @@ def inspect_dataset(path: str | Path, progress: Callable[[int, int], None] | Non
 MANIFEST = (".atlass", "annotations.json")
 
 
+def _manifest(root: Path) -> dict:
+    try:
+        document = json.loads(Path(root).joinpath(*MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def category_order(root: Path) -> list[str]:
+    """The categories in the order the annotator shows them (its number keys), if it made the dataset."""
+    return [str(c) for c in _manifest(root).get("categories", [])]
+
+
 def reviewed_labels(root: Path) -> dict[str, int]:
     """{decision: count} of the reviewed pseudo-labels the annotator's manifest records."""
     try:
-        document = json.loads(root.joinpath(*MANIFEST).read_text(encoding="utf-8"))
-        decisions = [entry["review"]["decision"] for entry in document.get("images", []) if entry.get("review")]
+        decisions = [entry["review"]["decision"] for entry in _manifest(root).get("images", []) if entry.get("review")]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
     return dict(Counter(decisions))

@@ -162,7 +162,7 @@ class CategoryPanel(QWidget):
         title.setStyleSheet("font-weight: bold")
         hint = QLabel("The number is the key that assigns. Click to show; drop images to assign.")
         hint.setWordWrap(True)
-        hint.setStyleSheet("color: palette(mid)")
+        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(title)

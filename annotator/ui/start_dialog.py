@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QThreadPool, QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
@@ -108,7 +109,7 @@ class StartDialog(QDialog):
         self._from_folders_chosen = False            # the user set it: names no longer decide
         self.from_folders_info = QLabel()
         self.from_folders_info.setWordWrap(True)
-        self.from_folders_info.setStyleSheet("color: palette(mid)")
+        self.from_folders_info.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         form = QFormLayout(tab)
         form.addRow("Image folder:", _folder_row(self.images_edit, "Image folder", self, self._images_changed))
         form.addRow("", self.images_info)
@@ -116,7 +117,7 @@ class StartDialog(QDialog):
         note = QLabel("The image folder is never modified: images are hard-linked (or copied) into the "
                       "output folder, one sub-folder per category plus unlabelled/.")
         note.setWordWrap(True)
-        note.setStyleSheet("color: palette(mid)")
+        note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         form.addRow("", note)
         form.addRow("Number of categories:", self.count)
         form.addRow("Category names:", self.names_box)
@@ -141,7 +142,7 @@ class StartDialog(QDialog):
         form.addRow("", self.continue_info)
         hint = QLabel("Also opens datasets made by the original ATLASS (category folders and loose images).")
         hint.setWordWrap(True)
-        hint.setStyleSheet("color: palette(mid)")
+        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         form.addRow("", hint)
         self.continue_edit.textChanged.connect(self._continue_typed)
         self.continue_edit.editingFinished.connect(self._describe_continue)

@@ -279,13 +279,14 @@ def test_the_summary_page_says_what_will_run_and_what_it_costs(make_wizard, qtbo
     assert page.path_error.isVisible() and not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
 
 
-def test_a_category_too_small_to_split_blocks_the_zip(make_wizard, qtbot, tmp_path):
+def test_a_category_too_small_to_split_stops_the_wizard_on_the_dataset_page(make_wizard, qtbot, tmp_path):
+    """The problem is shown where it is, and the user is not walked on to learn it on the last page."""
     dataset = make_dataset(tmp_path / "small", {"A": 8, "B": 2}, unlabelled=2)
     wizard = make_wizard(dataset)
-    go_to(wizard, qtbot, "MD", "summary")
-    summary = wizard.page_named("summary")
-    assert "Problem:" in summary.findings.text() and "'B' (2)" in summary.findings.text()
-    assert not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+    page = wizard.page_named("dataset")
+    assert "Problem:" in page.findings_label.text() and "'B' (2)" in page.findings_label.text()
+    assert not next_enabled(wizard)
+    assert page.table.item(1, 2).text() == "too few" and page.table.item(0, 2).text() == "5"   # per split
 
 
 def test_a_timm_name_is_checked_once_timm_is_loaded_in_the_background(make_wizard, qtbot, mixed_dataset,
@@ -310,6 +311,7 @@ def test_a_timm_name_is_checked_once_timm_is_loaded_in_the_background(make_wizar
     page.several.other_edit.editingFinished.emit()
     assert page.several.buttons["Other"].isChecked()
     assert page.checking.isVisible() and not next_enabled(wizard)      # waiting for timm, UI alive
+    assert "Checking the name" in page.checking.text() and error_text(page, "networks") is None   # no '' error
     release.set()
     qtbot.waitUntil(lambda: page.task is None, timeout=60000)
     assert wizard.model.config.networks == list(PROCESSES["MD"].default_networks) + ["efficientnet_b0"]

@@ -291,3 +291,14 @@ def test_the_zip_path_follows_the_dataset_unless_chosen(tmp_path):
     model.zip_path, model.zip_path_chosen = tmp_path / "mine.zip", True
     model.set_dataset(first)
     assert model.zip_path == tmp_path / "mine.zip"
+
+
+def test_after_writing_one_button_and_the_next_step(make_wizard, qtbot, mixed_dataset, tmp_path):
+    wizard = make_wizard(mixed_dataset)
+    walk(wizard, qtbot, "ND", {})
+    write(wizard, qtbot, tmp_path / "cells.zip")
+    assert wizard.button(QWizard.WizardButton.FinishButton).text() == "Close"
+    assert not wizard.button(QWizard.WizardButton.BackButton).isVisible()
+    assert not wizard.button(QWizard.WizardButton.CancelButton).isVisible()
+    status = wizard.page_named("summary").status.text()
+    assert "1. File > Upload notebook: cells.ipynb" in status and (tmp_path / "cells.ipynb").is_file()

@@ -15,13 +15,20 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
                                QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from atlass_runtime.dataset import UNLABELLED
+from atlass_runtime.split import class_split_sizes
 
-from ..inspection import inspect_dataset
+from ..inspection import category_order, inspect_dataset
 from .plan import NO_UNLABELLED, WizardModel
 from .tasks import Task
 from .widgets import ConfigPage, error_label, finding_html, show_error, text_label
 
 MAX_TABLE_HEIGHT = 330     # more categories than fit scroll
+
+
+def ordered_counts(report) -> list[tuple[str, int]]:
+    """The categories in the annotator's order (its manifest), the others by name, any case."""
+    order = {name: i for i, name in enumerate(category_order(report.root))}
+    return sorted(report.counts.items(), key=lambda item: (order.get(item[0], len(order)), item[0].casefold()))
 
 
 def image_kinds(report) -> str:
@@ -61,13 +68,14 @@ class DatasetPage(ConfigPage):
         self.progress = QProgressBar()
         self.progress.hide()
         self.status = text_label()
-        self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["Category", "Images"])
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Category", "Images", "Training", "Validation", "Test"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        for column in range(1, 5):
+            self.table.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.hide()
         self.unlabelled_label = text_label(rich=True)
         self.unlabelled_label.setObjectName("unlabelled_summary")
@@ -97,7 +105,9 @@ class DatasetPage(ConfigPage):
 
     def isComplete(self) -> bool:
         report = self.model.report
-        return (report is not None and not report.blocking and self.task is None
+        # Stops here on any problem, also one the settings cause (a category too small to split):
+        # the user is not walked to the last page to learn it there.
+        return (report is not None and not self.model.blocking() and self.task is None
                 and self._typed_path() == self.model.dataset_dir)
 
     def cleanupPage(self) -> None:      # the first page: nothing to go back to
@@ -205,10 +215,15 @@ class DatasetPage(ConfigPage):
             self._show_findings()
             return
         self.status.setText(self._summary(report))
-        rows = list(report.counts.items()) + [(f"{UNLABELLED} (not sorted)", report.unlabelled)]
+        config = self.model.config
+        rows = [(name, str(count), *(str(n) for n in class_split_sizes(count, config.valid_fraction,
+                                                                       config.test_fraction)))
+                if count >= 3 else (name, str(count), "too few", "", "")
+                for name, count in ordered_counts(report)]
+        rows.append((f"{UNLABELLED} (not sorted)", str(report.unlabelled), "", "", ""))
         self.table.setRowCount(len(rows))
-        for row, (name, count) in enumerate(rows):
-            for column, text in enumerate((name, str(count))):
+        for row, texts in enumerate(rows):
+            for column, text in enumerate(texts):
                 item = QTableWidgetItem(text)
                 if row == len(rows) - 1:
                     font = item.font()

@@ -49,7 +49,7 @@ class _Choice(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         for index, name in enumerate(NETWORKS):
-            button = kind(name)
+            button = kind(f"{name}  ({', '.join(NETWORKS[name].hint.split(';')[0].split(', ')[:2])})")
             button.setObjectName(f"network_{name}")
             button.setToolTip(f"{name}: {NETWORKS[name].hint}")
             self._add(button, name, changed)
@@ -114,7 +114,7 @@ class NetworksPage(ConfigPage):
         self.timm_tried = False                 # timm loaded, or found missing, or broken
         self.timm_error: str | None = None      # why importing timm failed (not: not installed)
         self.timm_blocks = False                # typed names held back: timm is broken
-        self.checking = text_label("Loading timm to check the name…")
+        self.checking = text_label("Checking the name… (loading timm, which knows the model names: a few seconds)")
         self.checking.hide()
         self.timm_note = text_label()
         self.timm_note.setObjectName("timm_note")
@@ -168,6 +168,16 @@ class NetworksPage(ConfigPage):
             self.choice.typed(self._changed)
         return self.isComplete()
 
+    def refresh_errors(self) -> None:
+        """While a typed name is being checked, "checking…" instead of the last error; an empty
+        timm field asks for a name rather than calling '' unknown."""
+        super().refresh_errors()
+        label = self.errors["networks"]
+        if self.task is not None:
+            label.hide()
+        elif self.model.error_for("networks") and "unknown network ''" in self.model.error_for("networks"):
+            label.setText("Type the name of a timm model (e.g. efficientnet_b0), or untick timm.")
+
     def _changed(self) -> None:
         names = self.choice.names()
         typed = [n for n in names if n and n.lower() not in BUILT_IN]
@@ -177,6 +187,7 @@ class NetworksPage(ConfigPage):
                 self.task.connect(finished=self._timm_loaded, failed=self._timm_failed)
                 self.task.start(self.pool)
                 self.checking.show()
+                self.refresh_errors()
                 self.completeChanged.emit()
             return
         self.timm_blocks = bool(typed) and self.timm_error is not None

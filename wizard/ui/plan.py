@@ -9,6 +9,7 @@ the `atlass export` command that writes the same zip.
 """
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from atlass_runtime import PROCESSES, ConfigError, RunConfig, get_process
 from atlass_runtime.dataset import UNLABELLED
+from atlass_runtime.split import class_split_sizes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -79,21 +81,51 @@ def process_choices(has_unlabelled: bool) -> list[ProcessChoice]:
 
 
 # ---------------------------------------------------------------------- cost
+# Measured here (benchmarks/results/transfer.md): training EfficientNet-Lite0 at 128 px ran at
+# about 32 images a second on a 2-core CPU, i.e. about 13 GFLOP/s with a backward pass costing
+# twice the forward one. A GPU was not measured yet.
+CPU_GFLOPS = 13.0
+
+
 @dataclass(frozen=True)
 class Cost:
-    """How many networks a run trains (each for `epochs` epochs), fewest to most, and why."""
+    """How many networks a run trains (each for `epochs` epochs), fewest to most, and why; with
+    a rough CPU time when the number of training images is known."""
     fewest: int
     most: int
     epochs: int
     how: str
+    cpu_seconds: tuple[float, float] | None = None
 
     def text(self) -> str:
         count = (f"{self.most} network{'s' if self.most != 1 else ''}" if self.fewest == self.most
                  else f"between {self.fewest} and {self.most} networks")
         each = (f"each for {self.epochs} epochs (plus a short learning-rate search)" if self.epochs
                 else "each only fitting its last layer (seconds)")
-        return (f"{self.how}: {count} in all, {each}. Training time grows with this number and with "
-                "the number of images.")
+        text = f"{self.how}: {count} in all, {each}."
+        if self.cpu_seconds is not None:
+            low, high = (_duration(s) for s in self.cpu_seconds)
+            text += (f" On a 2-core laptop CPU roughly {low if low == high else f'{low} to {high}'}; a GPU "
+                     "(Colab's) is many times faster (not measured by this project yet).")
+        return text
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return "a minute"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def seconds_per_model(network: str, config: RunConfig, images: int) -> float:
+    """A rough CPU time to train one network on `images` images (forward + backward = 3 forward)."""
+    from atlass_runtime.networks import network_info
+
+    info = network_info(network)
+    per_image = (info.gflops if info else 4.0) * (config.image_size / 224) ** 2
+    passes = 3 * (config.epochs_frozen + config.epochs_unfrozen) + 1 + (3 if config.epochs_unfrozen else 0)
+    return images * per_image * passes / CPU_GFLOPS
 
 
 def training_cost(config: RunConfig) -> Cost:
@@ -268,7 +300,18 @@ class WizardModel:
         return next_page(current, self.config.process)
 
     def cost(self) -> Cost:
-        return training_cost(self.config)
+        cost = training_cost(self.config)
+        if self.report is None:
+            return cost
+        config = self.config
+        train = sum(class_split_sizes(n, config.valid_fraction, config.test_fraction)[0]
+                    for n in self.report.counts.values() if n >= 3)
+        each = sum(seconds_per_model(n, config, train) for n in config.networks) / len(config.networks)
+        with_pseudo = sum(seconds_per_model(n, config, train + self.report.unlabelled)
+                          for n in config.networks) / len(config.networks)
+        low = cost.fewest * each
+        high = each * min(cost.most, len(config.networks)) + with_pseudo * max(cost.most - len(config.networks), 0)
+        return dataclasses.replace(cost, cpu_seconds=(low, max(low, high)))
 
     def summary(self) -> list[tuple[str, str]]:
         """(what, value) lines of the summary page, in plain words."""

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLineEdit, QMessageBox,
 from ..zip_builder import beside_notebook, build_zip
 from .plan import WizardModel, shell_text, zip_path_problem
 from .tasks import Task
-from .widgets import ERROR_STYLE, ConfigPage, error_label, finding_html, show_error, text_label
+from .widgets import ERROR_STYLE, ConfigPage, error_label, finding_html, hint_style, show_error, text_label
 
 WRITE_TEXT = "Write zip"
 CLOSE_TEXT = "Close"
@@ -66,7 +66,7 @@ class SummaryPage(ConfigPage):
         self.status.setObjectName("zip_status")
         self.command = text_label(selectable=True)
         self.command.setObjectName("export_command")
-        self.command.setStyleSheet("color: #505050;")
+        hint_style(self.command)
 
         row = QHBoxLayout()
         row.addWidget(text_label("Save the zip as:"))
@@ -153,10 +153,13 @@ class SummaryPage(ConfigPage):
         return (self.model.config.to_json(), str(self.model.zip_path), str(self.model.dataset_dir))
 
     def _set_finish_text(self) -> None:
+        """Once the zip is written, one button (Close) and the next step above it."""
         wizard = self.wizard()
         if wizard is not None:
-            wizard.setButtonText(QWizard.WizardButton.FinishButton,
-                                 CLOSE_TEXT if self.done_key == self._key() else WRITE_TEXT)
+            done = self.done_key == self._key()
+            wizard.setButtonText(QWizard.WizardButton.FinishButton, CLOSE_TEXT if done else WRITE_TEXT)
+            for button in (QWizard.WizardButton.BackButton, QWizard.WizardButton.CancelButton):
+                wizard.button(button).setVisible(not done)
 
     # ------------------------------------------------------------------ writing
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from .plan import WizardModel
-from .widgets import HELP, ConfigPage, show_error, text_label
+from .widgets import hint_style, HELP, ConfigPage, show_error, text_label
 
 
 FIELD_WIDTH = 110
@@ -55,7 +55,7 @@ class ThresholdPage(ConfigPage):
         self.rounds.valueChanged.connect(self._changed)
         self.hint = text_label()
         self.hint.setObjectName("threshold_hint")
-        self.hint.setStyleSheet("color: #8a5a00;")
+        hint_style(self.hint)
 
         layout = QVBoxLayout(self)
         layout.addLayout(_row("Confidence threshold (0 to 1):", self.threshold))

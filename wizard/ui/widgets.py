@@ -6,7 +6,7 @@ import html
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QPalette, QPixmap
 from PySide6.QtWidgets import QLabel, QWizardPage
 
 from atlass_runtime import RunConfig
@@ -23,6 +23,13 @@ def pixmap_from_rgb8(image: np.ndarray) -> QPixmap:
     height, width = image.shape[:2]
     qimage = QImage(image.data, width, height, 3 * width, QImage.Format.Format_RGB888)
     return QPixmap.fromImage(qimage.copy())
+
+
+def hint_style(label: QLabel) -> QLabel:
+    """A secondary text in the palette's own placeholder colour: readable on light and dark
+    palettes alike (a fixed grey is not)."""
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    return label
 
 
 def text_label(text: str = "", *, rich: bool = False, selectable: bool = False) -> QLabel:
