@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import PurePosixPath
 from typing import Iterable
 
-from atlass_runtime.dataset import IGNORED_NAMES, UNLABELLED_ALIASES
+from atlass_runtime.dataset import EXCLUDED, IGNORED_NAMES, UNLABELLED_ALIASES
 
 from .errors import CategoryNameError
 
@@ -38,6 +38,8 @@ def category_name_problem(name: str, existing: Iterable[str] = (), replacing: st
         return f"{name!r} is a device name reserved by Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9)"
     if name.lower() in UNLABELLED_ALIASES:
         return f"{name!r} is reserved for the images that have no category"
+    if name.lower() == EXCLUDED:
+        return f"{name!r} is reserved for the images set aside (the Excluded / unsure bin)"
     if name.lower() in IGNORED_NAMES:
         return f"{name!r} is a file name the operating system uses"
     if len(name) > MAX_NAME_LENGTH or len(name.encode("utf-8")) > 255:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from atlass_runtime.dataset import UNLABELLED
+from atlass_runtime.dataset import EXCLUDED, UNLABELLED
 
 from .errors import AnnotatorError, FolderError, RearrangeNeeded, StorageError
 from .events import Event
@@ -114,7 +114,7 @@ class Session:
             else:
                 on_disk[file.name.casefold()] = file
         images, placements = [], []
-        by_key = {c.casefold(): c for c in categories}
+        by_key = {c.casefold(): c for c in [*categories, EXCLUDED]}
         for entry in manifest.images:
             found = on_disk.pop(entry.name.casefold(), None)
             if found is None and entry.source is None:
@@ -197,7 +197,8 @@ class Session:
 
     @property
     def labelled_count(self) -> int:
-        return len(self.images) - self._counts.get(None, 0)
+        """Images with a category (the excluded ones are not)."""
+        return len(self.images) - self._counts.get(None, 0) - self._counts.get(EXCLUDED, 0)
 
     def next_unlabelled(self, start: int, backwards: bool = False) -> int | None:
         """The first unlabelled image after (or before) `start`, going round; None when none."""
@@ -223,7 +224,7 @@ class Session:
     # -- what users do (each can be undone)
     def assign(self, indices: Iterable[int], category: str | None) -> Command | None:
         """Put images in `category` (None: back to unlabelled); None when nothing changes."""
-        if category is not None and category not in self.categories:
+        if category is not None and category != EXCLUDED and category not in self.categories:
             raise AnnotatorError(f"there is no category named {category!r}")
         changed = tuple(sorted({i for i in indices if self.images[i].category != category}))
         if not changed:

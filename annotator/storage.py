@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from atlass_runtime.dataset import UNLABELLED, scan_dataset
+from atlass_runtime.dataset import EXCLUDED, UNLABELLED, scan_dataset
 from atlass_runtime.errors import DatasetError
 
 from .errors import FolderError, StorageError
@@ -46,6 +46,7 @@ def read_output_folder(root: Path) -> tuple[list[str], list[DiskFile]]:
         return DiskFile(path.name, category, path.relative_to(root).as_posix())
 
     files = [on_disk(p, None) for p in dataset.unlabelled] + [on_disk(p, c) for p, c in dataset.labelled]
+    files += [on_disk(p, EXCLUDED) for p in dataset.excluded]
     # folder by folder, in name order: the first file of a name keeps it when names clash
     return dataset.classes, sorted(files, key=lambda f: f.relative_path.split("/"))
 

@@ -1,6 +1,7 @@
 """Reading the organised dataset (design section 3): one folder per category, `unlabelled/`
 for images without a category, and loose files at the root read as unlabelled too (the layout
-the original ATLASS wrote).
+the original ATLASS wrote). `excluded/` holds images the user set aside (unsure, unusable): they
+are neither a category nor unlabelled, and no run reads them.
 
 Scanning looks at names only; decoding (and dropping what cannot be decoded) is `image_store`'s job.
 """
@@ -16,6 +17,8 @@ from .imageio import is_image_name
 
 UNLABELLED = "unlabelled"
 UNLABELLED_ALIASES = frozenset({"unlabelled", "unlabeled"})
+# Images a user set aside (unsure, out of focus, not a cell): never a category, never unlabelled.
+EXCLUDED = "excluded"
 IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini", "__macosx"})
 
 
@@ -26,6 +29,7 @@ class Dataset:
     labelled: list[tuple[Path, str]] = field(default_factory=list)
     unlabelled: list[Path] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)  # (file, reason)
+    excluded: list[Path] = field(default_factory=list)       # in excluded/: not read at all
 
     def counts(self) -> dict[str, int]:
         counts = {name: 0 for name in self.classes}
@@ -43,6 +47,7 @@ class Dataset:
             labelled=[(p, c) for p, c in self.labelled if p not in unreadable],
             unlabelled=[p for p in self.unlabelled if p not in unreadable],
             skipped=self.skipped + sorted(unreadable.items()),
+            excluded=list(self.excluded),
         )
 
 
@@ -67,7 +72,7 @@ def scan_dataset(root: str | Path, require_categories: bool = True) -> Dataset:
     if not root.is_dir():
         raise DatasetError(f"dataset folder {root} does not exist or is not a folder; "
                            "give the folder that holds one sub-folder per category")
-    classes, labelled, unlabelled, skipped = [], [], [], []
+    classes, labelled, unlabelled, skipped, excluded = [], [], [], [], []
     seen_lower: dict[str, str] = {}
 
     def sort_in(path: Path, label: str | None):
@@ -86,6 +91,8 @@ def scan_dataset(root: str | Path, require_categories: bool = True) -> Dataset:
         elif entry.is_dir() and entry.name.lower() in UNLABELLED_ALIASES:
             for path in _files_under(entry):
                 sort_in(path, None)
+        elif entry.is_dir() and entry.name.lower() == EXCLUDED:
+            excluded += [path for path in _files_under(entry) if is_image_name(path)]
         elif entry.is_dir():
             name = unicodedata.normalize("NFC", entry.name)
             if name.lower() in seen_lower:
@@ -98,4 +105,4 @@ def scan_dataset(root: str | Path, require_categories: bool = True) -> Dataset:
     if not classes and require_categories:
         raise DatasetError(f"{root} has no category folders; put the labelled images of each "
                            "category in a folder named after it (and the rest in 'unlabelled/')")
-    return Dataset(root, sorted(classes), labelled, unlabelled, skipped)
+    return Dataset(root, sorted(classes), labelled, unlabelled, skipped, excluded)

@@ -113,6 +113,8 @@ class DatasetReport:
                          + "; " + ", ".join(f"{n} {kind}" for kind, n in sorted(self.colours.items())))
         if self.review_text():
             lines.append("  " + self.review_text())
+        if self.dataset.excluded:
+            lines.append(f"  {len(self.dataset.excluded)} image(s) set aside in excluded/ are not used")
         return "\n".join(lines)
 
     def review_text(self) -> str:

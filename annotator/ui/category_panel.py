@@ -7,6 +7,8 @@ from PySide6.QtGui import QFont, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListView, QPushButton, QStyle,
                                QStyledItemDelegate, QVBoxLayout, QWidget)
 
+from atlass_runtime.dataset import EXCLUDED
+
 from ..errors import AnnotatorError
 from ..session import Session
 from . import dialogs
@@ -16,7 +18,7 @@ from .image_model import ALL_IMAGES, ROWS_MIME_TYPE, rows_from_mime
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 10       # ALL_IMAGES, None (unlabelled) or the category
 COUNT_ROLE = Qt.ItemDataRole.UserRole + 11
 KEY_ROLE = Qt.ItemDataRole.UserRole + 12
-FIXED_ROWS = 2                                   # 'All images', 'Unlabelled'
+FIXED_ROWS = 3                                   # 'All images', 'Unlabelled', 'Excluded / unsure'
 
 
 class CategoryListModel(QAbstractListModel):
@@ -33,16 +35,19 @@ class CategoryListModel(QAbstractListModel):
         self.session.events.categories_changed.disconnect(self._on_categories_changed)
 
     def value(self, row: int):
-        return ALL_IMAGES if row == 0 else None if row == 1 else self.session.categories[row - FIXED_ROWS]
+        return {0: ALL_IMAGES, 1: None, 2: EXCLUDED}.get(row) if row < FIXED_ROWS \
+            else self.session.categories[row - FIXED_ROWS]
 
     def row_of(self, value) -> int:
         if value == ALL_IMAGES:
             return 0
+        if value == EXCLUDED:
+            return 2
         return 1 if value is None else self.session.categories.index(value) + FIXED_ROWS
 
     def label(self, row: int) -> str:
         value = self.value(row)
-        return "All images" if value == ALL_IMAGES else "Unlabelled" if value is None else value
+        return {ALL_IMAGES: "All images", None: "Unlabelled", EXCLUDED: "Excluded / unsure"}.get(value, value)
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else FIXED_ROWS + len(self.session.categories)
@@ -63,6 +68,8 @@ class CategoryListModel(QAbstractListModel):
             return category_colour(self.session.categories, value)
         if role == Qt.ItemDataRole.ToolTipRole:
             return ("Show every image" if value == ALL_IMAGES else
+                    "Images set aside (unsure, unusable): no run reads them. Key X; drop images here"
+                    if value == EXCLUDED else
                     "Show this category; drop images here to assign them" if value is not None else
                     "Show the images without a category; drop images here to un-assign them")
         return None
@@ -177,17 +184,17 @@ class CategoryPanel(QWidget):
 
     def show_value(self, value) -> None:
         """Select the row of `value` (which shows those images in the grid)."""
-        if value not in (ALL_IMAGES, None) and value not in self.session.categories:
+        if value not in (ALL_IMAGES, None, EXCLUDED) and value not in self.session.categories:
             value = ALL_IMAGES
         self.view.setCurrentIndex(self.model.index(self.model.row_of(value)))
 
     def selected_category(self) -> str | None:
         value = self.model.value(self.view.currentIndex().row()) if self.view.currentIndex().isValid() else None
-        return value if value not in (ALL_IMAGES, None) else None
+        return value if value not in (ALL_IMAGES, None, EXCLUDED) else None
 
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         value = self.model.value(current.row()) if current.isValid() else ALL_IMAGES
-        has_category = value not in (ALL_IMAGES, None)
+        has_category = value not in (ALL_IMAGES, None, EXCLUDED)
         self.rename_button.setEnabled(has_category)
         self.delete_button.setEnabled(has_category)
         if value != self._shown:

@@ -6,6 +6,8 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
 
+from atlass_runtime.dataset import EXCLUDED
+
 
 # Tableau-10-like colours for categories; unlabelled is grey.
 PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
@@ -13,7 +15,12 @@ PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
 UNLABELLED_COLOUR = "#8a8a8a"
 
 
+EXCLUDED_COLOUR = "#4a4a4a"
+
+
 def category_colour(categories: list[str], category: str | None) -> QColor:
+    if category == EXCLUDED:
+        return QColor(EXCLUDED_COLOUR)
     if category is None or category not in categories:
         return QColor(UNLABELLED_COLOUR)
     return QColor(PALETTE[categories.index(category) % len(PALETTE)])
@@ -23,6 +30,8 @@ def category_key(categories: list[str], category: str | None) -> str:
     """The number key that assigns `category` ('1'..'9'), '0' for unlabelled, '' for none."""
     if category is None:
         return "0"
+    if category == EXCLUDED:
+        return "X"
     position = categories.index(category) + 1 if category in categories else 0
     return str(position) if 1 <= position <= 9 else ""
 

@@ -8,6 +8,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
                                QProgressDialog, QSplitter, QToolBar, QVBoxLayout, QWidget)
 
+from atlass_runtime.dataset import EXCLUDED
+
 from ..errors import AnnotatorError
 from ..manifest import STATE_FOLDER
 from ..session import Session
@@ -23,6 +25,7 @@ from .thumbnail_loader import ThumbnailLoader
 SHORTCUTS_HELP = """<table>
 <tr><td><b>1</b> … <b>9</b></td><td>assign the selected images to category 1…9, then go to the next unlabelled image</td></tr>
 <tr><td><b>0</b>, <b>Backspace</b></td><td>un-assign (back to Unlabelled)</td></tr>
+<tr><td><b>X</b></td><td>set aside as Excluded / unsure (no run reads it)</td></tr>
 <tr><td><b>N</b> / <b>P</b></td><td>next / previous unlabelled image</td></tr>
 <tr><td>arrows, <b>Shift</b>/<b>Ctrl</b>+click, <b>Ctrl+A</b></td><td>move, select several, select all</td></tr>
 <tr><td><b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b>, <b>Ctrl+Y</b></td><td>undo / redo</td></tr>
@@ -96,6 +99,8 @@ class MainWindow(QMainWindow):
         self.previous_action = self._action("Previous unlabelled", lambda: self.go_to_unlabelled(True), ["P"])
         self.unassign_action = self._action("0  Unlabelled", lambda: self.assign_selection(None), ["0", "Backspace"],
                                             "Un-assign the selected images")
+        self.exclude_action = self._action("X  Excluded / unsure", lambda: self.assign_selection(EXCLUDED), ["X"],
+                                           "Set the selected images aside: unsure or unusable, never read by a run")
         self.add_category_action = self._action("Add category…", self.categories.add_category, ["Ctrl+Shift+N"])
         self.rename_category_action = self._action("Rename category…", self.categories.rename_category, ["F2"])
         self.delete_category_action = self._action("Delete category…", self.categories.delete_category)
@@ -121,6 +126,7 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         self.assign_menu = edit.addMenu("Assign to")
         edit.addAction(self.unassign_action)
+        edit.addAction(self.exclude_action)
         view = self.menuBar().addMenu("&View")
         for action in (self.next_action, self.previous_action, *self.zoom_actions):
             view.addAction(action)
@@ -157,6 +163,7 @@ class MainWindow(QMainWindow):
             self.assign_bar.addAction(action)
         self.assign_bar.addSeparator()
         self.assign_bar.addAction(self.unassign_action)
+        self.assign_bar.addAction(self.exclude_action)
 
     def _fill_assign_menu(self) -> None:
         self.assign_menu.clear()
@@ -275,9 +282,16 @@ class MainWindow(QMainWindow):
         model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         if indexes:
             model.setCurrentIndex(indexes[0], QItemSelectionModel.SelectionFlag.NoUpdate)
-            self.grid.scrollTo(indexes[0])
+            if indexes[0].row() < self._columns():
+                self.grid.scrollToTop()             # the first row: shown from its top, not a row down
+            else:
+                self.grid.scrollTo(indexes[0])
         else:
             model.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def _columns(self) -> int:
+        cell = self.grid.itemDelegate().sizeHint(None, QModelIndex()).width()
+        return max(1, self.grid.viewport().width() // max(cell, 1))
 
     def _show_current(self, current: QModelIndex, previous: QModelIndex = QModelIndex()) -> None:
         row = self.current_row()
@@ -315,10 +329,11 @@ class MainWindow(QMainWindow):
         return (*self.images.cell(row), self.reviewing.suggestion_text(row))
 
     def _show_category(self, value) -> None:
+        """Another category shown: its first image is the current one, highlighted and in view
+        (an image the filter hid must not take the next key)."""
         self.reviewing.browsing()
         self.shown.show_category(value)
-        if not self.grid.currentIndex().isValid() and self.shown.rowCount():
-            self._select_indexes([self.shown.index(0, 0)])
+        self.select_position(0)
 
     def _context_menu(self, position) -> None:
         menu = QMenu(self)
@@ -413,8 +428,9 @@ class MainWindow(QMainWindow):
 
     def _scroll_to_current(self) -> None:
         self.grid.verticalScrollBar().setValue(0)
-        if self.grid.currentIndex().isValid():
+        if self.grid.currentIndex().isValid() and self.grid.currentIndex().row() >= self._columns():
             self.grid.scrollTo(self.grid.currentIndex())
+        self.grid.setFocus()                         # arrows and number keys work at once
 
     def closeEvent(self, event) -> None:
         if not self._closed:

@@ -56,8 +56,8 @@ def test_number_keys_assign_and_move_to_the_next_unlabelled(flat_folder, tmp_pat
     press(window, Qt.Key.Key_0)                                    # un-assign
     assert layout(out)["G1"] == set() and "img_000.png" in layout(out)["unlabelled"]
     assert window.progress_label.text() == "4 / 12 labelled"
-    counts = [window.categories.model.index(row).data(COUNT_ROLE) for row in range(4)]
-    assert counts == [12, 8, 0, 4]                                 # all, unlabelled, G1, S
+    counts = [window.categories.model.index(row).data(COUNT_ROLE) for row in range(5)]
+    assert counts == [12, 8, 0, 0, 4]                              # all, unlabelled, excluded, G1, S
     assert current_name(window) == "img_002.png"
     press(window, Qt.Key.Key_N)
     assert current_name(window) == "img_006.png"
@@ -213,9 +213,29 @@ def test_the_category_panel_shows_each_number_key_and_a_rename_keeps_it(flat_fol
 
     def rows():
         return [(model.label(row), model.index(row).data(KEY_ROLE)) for row in range(model.rowCount())]
-    assert rows() == [("All images", ""), ("Unlabelled", "0"), ("Zeta", "1"), ("Beta", "2"), ("Alpha", "3")]
+    assert rows() == [("All images", ""), ("Unlabelled", "0"), ("Excluded / unsure", "X"), ("Zeta", "1"),
+                      ("Beta", "2"), ("Alpha", "3")]
     window.session.rename_category("Zeta", "Omega")
-    assert rows()[2] == ("Omega", "1")                              # same place, same key
+    assert rows()[3] == ("Omega", "1")                              # same place, same key
     window.select_rows([0])
     press(window, Qt.Key.Key_1)
     assert layout(out)["Omega"] == {"img_000.png"}
+
+
+def test_x_sets_images_aside_and_no_run_reads_them(flat_folder, tmp_path, sessions, open_window):
+    from atlass_runtime.dataset import scan_dataset
+
+    out = tmp_path / "out"
+    window = open_window(sessions.create(flat_folder, out, ["G1", "S"]))
+    window.session.storage.wait_filled(30)
+    window.select_rows([0, 1])
+    press(window, Qt.Key.Key_X)
+    assert layout(out)["excluded"] == {"img_000.png", "img_001.png"}
+    assert window.progress_label.text() == "0 / 12 labelled" and window.session.count("excluded") == 2
+    window.select_rows([2])
+    press(window, Qt.Key.Key_1)
+    dataset = scan_dataset(out)
+    assert dataset.classes == ["G1", "S"] and len(dataset.unlabelled) == 9 and len(dataset.excluded) == 2
+    window.close()
+    again = sessions.open(out)
+    assert again.count("excluded") == 2 and again.count("G1") == 1
