@@ -37,13 +37,17 @@ def category_key(categories: list[str], category: str | None) -> str:
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
-    THUMBNAIL = 112
-    CELL = QSize(128, 150)
+    SIZES = (64, 88, 112, 136, 160)           # thumbnail sides offered (the cache holds 128 px)
 
     def __init__(self, categories: list[str], cell_of, parent=None):
         super().__init__(parent)
         self.categories = categories          # the session's list, read when painting
         self.cell_of = cell_of                # index -> (name, thumbnail, error, category)
+        self.set_size(112)
+
+    def set_size(self, side: int) -> None:
+        self.THUMBNAIL = side
+        self.CELL = QSize(side + 16, side + 38)
 
     def sizeHint(self, option, index) -> QSize:
         return self.CELL

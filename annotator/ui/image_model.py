@@ -147,6 +147,7 @@ class CategoryFilterModel(QSortFilterProxyModel):
         self._images = source.session.images
         self._shown = ALL_IMAGES
         self._order: dict[int, int] | None = None       # row -> position, when showing a list
+        self._shuffle: list[int] | None = None           # row -> random key, when shuffled
         self.setFilterRole(CATEGORY_ROLE)
         self.setDynamicSortFilter(True)
         self.setSourceModel(source)
@@ -184,7 +185,18 @@ class CategoryFilterModel(QSortFilterProxyModel):
             return source_row in self._order
         return self._shown == ALL_IMAGES or self._images[source_row].category == self._shown
 
+    def set_shuffled(self, shuffled: bool, seed: int = 0) -> None:
+        """Images in a random (seeded, so stable) order: name order biases labelling."""
+        import random
+
+        keys = list(range(len(self._images)))
+        random.Random(seed).shuffle(keys)
+        self._shuffle = keys if shuffled else None
+        self.invalidate()
+
     def lessThan(self, left, right) -> bool:
         if self._order is not None:
             return self._order.get(left.row(), 0) < self._order.get(right.row(), 0)
+        if self._shuffle is not None and max(left.row(), right.row()) < len(self._shuffle):
+            return self._shuffle[left.row()] < self._shuffle[right.row()]
         return left.row() < right.row()

@@ -21,6 +21,7 @@ from .image_model import ALL_IMAGES, CategoryFilterModel, ImageListModel
 from .preview import PreviewPanel
 from .review_mode import REVIEW, ReviewController
 from .thumbnail_loader import ThumbnailLoader
+from .view_controls import ViewControls
 
 SHORTCUTS_HELP = """<table>
 <tr><td><b>1</b> … <b>9</b></td><td>assign the selected images to category 1…9, then go to the next unlabelled image</td></tr>
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self.preview = PreviewPanel()
         self.assign_bar = QToolBar("Assign")
         self.reviewing = ReviewController(self)
+        self.view = ViewControls(self)
         self._closed = False
         self._export = None
         self._build_actions()
@@ -112,6 +114,12 @@ class MainWindow(QMainWindow):
             self._action("Fit", self.preview.view.fit, ["Ctrl+0"]),
             self._action("Actual size", self.preview.view.actual_size, ["Ctrl+1"])]
         self.close_action = self._action("Close", self.close, [QKeySequence.StandardKey.Quit])
+        self.larger_action = self._action("Larger thumbnails", lambda: self.view.resize_thumbnails(1), ["Ctrl+]"])
+        self.smaller_action = self._action("Smaller thumbnails", lambda: self.view.resize_thumbnails(-1), ["Ctrl+["])
+        self.shuffle_action = self._action("Shuffled order", lambda: self.view.set_shuffled(self.shuffle_action.isChecked()),
+                                           tip="Show the images in a random order (name order biases labelling)")
+        self.shuffle_action.setCheckable(True)
+        self.find_action = self._action("Find a file…", lambda: self.view.focus_find(), [QKeySequence.StandardKey.Find])
         self.review_action = self._action("Review a run's pseudo-labels…", self.reviewing.choose_run, ["Ctrl+R"],
                                           "Open a finished run (its results.json or results zip) and review "
                                           "the labels it suggested")
@@ -128,8 +136,9 @@ class MainWindow(QMainWindow):
         edit.addAction(self.unassign_action)
         edit.addAction(self.exclude_action)
         view = self.menuBar().addMenu("&View")
-        for action in (self.next_action, self.previous_action, *self.zoom_actions):
-            view.addAction(action)
+        for action in (self.next_action, self.previous_action, self.find_action, None, self.larger_action,
+                       self.smaller_action, self.shuffle_action, None, *self.zoom_actions):
+            view.addSeparator() if action is None else view.addAction(action)
         categories = self.menuBar().addMenu("&Categories")
         for action in (self.add_category_action, self.rename_category_action, self.delete_category_action):
             categories.addAction(action)
@@ -144,8 +153,9 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setMovable(False)
         for action in (self.undo_action, self.redo_action, None, self.previous_action, self.next_action, None,
-                       self.add_category_action, None, self.train_action):
+                       self.add_category_action, None, self.train_action, None):
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
+        toolbar.addWidget(self.view.find_edit)
 
     def _rebuild_assign_actions(self) -> None:
         for action in self.assign_actions:

@@ -239,3 +239,33 @@ def test_x_sets_images_aside_and_no_run_reads_them(flat_folder, tmp_path, sessio
     window.close()
     again = sessions.open(out)
     assert again.count("excluded") == 2 and again.count("G1") == 1
+
+
+def test_thumbnail_size_find_by_name_and_shuffled_order(flat_folder, tmp_path, sessions, open_window, qtbot):
+    out = tmp_path / "out"
+    window = open_window(sessions.create(flat_folder, out, ["G1", "S"]))
+    delegate = window.grid.itemDelegate()
+    before = delegate.sizeHint(None, None).width()
+    window.larger_action.trigger()
+    assert delegate.sizeHint(None, None).width() > before
+    window.smaller_action.trigger()
+    window.smaller_action.trigger()
+    assert delegate.sizeHint(None, None).width() < before
+
+    window.select_rows([7])
+    press(window, Qt.Key.Key_1)                                  # img_007 is in G1 now
+    window.categories.show_value(None)                           # showing the unlabelled only
+    window.view.find_edit.setText("007")
+    window.view.find_next()
+    assert current_name(window) == "img_007.png" and window.shown.rowCount() == 12   # all shown again
+    window.view.find_edit.setText("nothing like it")
+    window.view.find_next()
+    assert "No file name contains" in window.statusBar().currentMessage()
+
+    names = lambda: [window.session.images[window.shown.mapToSource(window.shown.index(r, 0)).row()].name
+                     for r in range(window.shown.rowCount())]
+    window.shuffle_action.trigger()
+    shuffled = names()
+    assert sorted(shuffled) == sorted(names()) and shuffled != sorted(shuffled)
+    window.shuffle_action.trigger()
+    assert names() == sorted(names())
