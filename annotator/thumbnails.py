@@ -15,7 +15,9 @@ import cv2
 import numpy as np
 
 from atlass_runtime.errors import ImageReadError
-from atlass_runtime.imageio import display_rgb8, read_image
+from atlass_runtime.imageio import read_image
+
+from .display import DisplaySettings
 
 THUMBNAIL_SIZE = 128            # longest side, pixels
 PREVIEW_SIZE = 2048             # longest side of the preview; larger images are shrunk for display
@@ -34,9 +36,9 @@ def shrink(image: np.ndarray, longest_side: int) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
-def make_thumbnail(image: np.ndarray, size: int = THUMBNAIL_SIZE) -> np.ndarray:
-    """8-bit RGB thumbnail of a decoded image, contrast stretched for the eye."""
-    return display_rgb8(shrink(image, size))
+def make_thumbnail(image: np.ndarray, size: int = THUMBNAIL_SIZE, display: DisplaySettings | None = None) -> np.ndarray:
+    """A small 8-bit RGB version for the grid, shown as `display` says (default: auto-contrast)."""
+    return (display or DisplaySettings()).render(shrink(image, size))
 
 
 @dataclass
@@ -45,14 +47,15 @@ class Preview:
     description: str                # e.g. "1392 x 1040, 16-bit grey"
 
 
-def make_preview(path: Path, longest_side: int = PREVIEW_SIZE) -> Preview:
+def make_preview(path: Path, longest_side: int = PREVIEW_SIZE, display: DisplaySettings | None = None) -> Preview:
     """Decode a file for the large preview; raises ImageReadError with the reason."""
     image = read_image(path)
     height, width = image.shape[:2]
     depth = {np.dtype(np.uint8): "8-bit", np.dtype(np.uint16): "16-bit"}.get(image.dtype, "32-bit float")
     channels = 1 if image.ndim == 2 else image.shape[2]
     kind = {1: "grey", 3: "RGB", 4: "RGBA"}.get(channels, f"{channels} channels")
-    return Preview(display_rgb8(shrink(image, longest_side)), f"{width} x {height}, {depth} {kind}")
+    return Preview((display or DisplaySettings()).render(shrink(image, longest_side)),
+                   f"{width} x {height}, {depth} {kind}")
 
 
 class ThumbnailStore:
@@ -61,6 +64,7 @@ class ThumbnailStore:
     def __init__(self, cache_folder: Path | None, size: int = THUMBNAIL_SIZE):
         self.cache_folder = Path(cache_folder) if cache_folder else None
         self.size = size
+        self.display = DisplaySettings()
 
     def thumbnail(self, name: str, paths: list[Path]) -> np.ndarray:
         """The thumbnail of the image `name`, read from the first of `paths` that exists."""
@@ -75,7 +79,7 @@ class ThumbnailStore:
                 if thumbnail is not None:
                     return thumbnail
             try:
-                thumbnail = make_thumbnail(read_image(path), self.size)
+                thumbnail = make_thumbnail(read_image(path), self.size, self.display)
             except ImageReadError:
                 if os.path.exists(path):
                     raise
@@ -89,6 +93,8 @@ class ThumbnailStore:
         if self.cache_folder is None:
             return None
         key = f"{_CACHE_VERSION}\0{self.size}\0{name}\0{stat.st_size}\0{stat.st_mtime_ns}"
+        if self.display.key():
+            key += f"\0{self.display.key()}"
         digest = hashlib.sha1(key.encode("utf-8")).hexdigest()
         return self.cache_folder / digest[:2] / f"{digest}.jpg"
 

@@ -78,6 +78,14 @@ class ImageListModel(QAbstractListModel):
             return "\n".join(lines)
         return None
 
+    def reset_thumbnails(self) -> None:
+        """Thumbnails made again (the display settings changed)."""
+        self._thumbnails.clear()
+        self._errors.clear()
+        if self.session.images:
+            self.dataChanged.emit(self.index(0), self.index(len(self.session.images) - 1),
+                                  [Qt.ItemDataRole.DecorationRole])
+
     def thumbnail(self, row: int) -> QImage | None:
         return self._thumbnails.get(row)
 

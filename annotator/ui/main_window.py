@@ -120,6 +120,12 @@ class MainWindow(QMainWindow):
                                            tip="Show the images in a random order (name order biases labelling)")
         self.shuffle_action.setCheckable(True)
         self.find_action = self._action("Find a file…", lambda: self.view.focus_find(), [QKeySequence.StandardKey.Find])
+        self.shared_range_action = self._action(
+            "Same contrast range for all images", lambda: self.view.set_shared_range(self.shared_range_action.isChecked()),
+            tip="Show every image with one intensity range, so that intensities can be compared (default: each "
+                "image auto-contrasted on its own)")
+        self.shared_range_action.setCheckable(True)
+        self.adjust_action = self._action("Brightness and contrast…", lambda: self.view.open_adjustments(), ["Ctrl+B"])
         self.review_action = self._action("Review a run's pseudo-labels…", self.reviewing.choose_run, ["Ctrl+R"],
                                           "Open a finished run (its results.json or results zip) and review "
                                           "the labels it suggested")
@@ -137,7 +143,8 @@ class MainWindow(QMainWindow):
         edit.addAction(self.exclude_action)
         view = self.menuBar().addMenu("&View")
         for action in (self.next_action, self.previous_action, self.find_action, None, self.larger_action,
-                       self.smaller_action, self.shuffle_action, None, *self.zoom_actions):
+                       self.smaller_action, self.shuffle_action, None, self.shared_range_action, self.adjust_action,
+                       None, *self.zoom_actions):
             view.addSeparator() if action is None else view.addAction(action)
         categories = self.menuBar().addMenu("&Categories")
         for action in (self.add_category_action, self.rename_category_action, self.delete_category_action):
@@ -302,6 +309,9 @@ class MainWindow(QMainWindow):
     def _columns(self) -> int:
         cell = self.grid.itemDelegate().sizeHint(None, QModelIndex()).width()
         return max(1, self.grid.viewport().width() // max(cell, 1))
+
+    def show_current(self) -> None:
+        self._show_current(self.grid.currentIndex())
 
     def _show_current(self, current: QModelIndex, previous: QModelIndex = QModelIndex()) -> None:
         row = self.current_row()

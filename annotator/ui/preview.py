@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QGraphicsPixmapItem, QGraphicsScene, QGraphicsVie
 
 from atlass_runtime.errors import ImageReadError
 
+from ..display import DisplaySettings
 from ..thumbnails import make_preview
 from .thumbnail_loader import to_qimage
 
@@ -79,6 +80,7 @@ class PreviewPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.display = DisplaySettings()            # how images are shown (read by the worker)
         self.title = QLabel("No image selected")
         self.title.setStyleSheet("font-weight: bold")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -130,7 +132,7 @@ class PreviewPanel(QWidget):
             if not path.exists():
                 continue
             try:
-                preview = make_preview(path)
+                preview = make_preview(path, display=self.display)
                 self._loaded.emit(generation, to_qimage(preview.rgb), preview.description, "")
                 return
             except ImageReadError as exc:

@@ -2,9 +2,12 @@
 file name (the wizard's warnings name files). Thin: it only changes the views."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QLineEdit
+import dataclasses
 
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QSlider
+
+from ..display import DisplaySettings, shared_range
 from .image_model import ALL_IMAGES
 
 
@@ -18,6 +21,8 @@ class ViewControls:
         self.find_edit.setClearButtonEnabled(True)
         self.find_edit.setMaximumWidth(280)
         self.find_edit.returnPressed.connect(self.find_next)
+        self.display = DisplaySettings()
+        self._apply_later = QTimer(window, singleShot=True, interval=250, timeout=self._apply_display)
         delegate = window.grid.itemDelegate()
         saved = int(self.settings.value("thumbnail_size", 112))
         delegate.set_size(saved if saved in delegate.SIZES else 112)
@@ -62,3 +67,55 @@ class ViewControls:
                 window.grid.setFocus()
                 return
         window.statusBar().showMessage(f"No file name contains {self.find_edit.text()!r}", 5000)
+
+    # -- display: one contrast range for all images, brightness and contrast
+    def set_shared_range(self, shared: bool) -> None:
+        """One intensity range for every image (so intensities compare), or each on its own."""
+        window = self.window
+        if shared:
+            paths = [window.session.read_paths(i)[0] for i in range(len(window.session))]
+            window.statusBar().showMessage("Finding one intensity range for all images…")
+            self.display = dataclasses.replace(self.display, shared=shared_range(paths))
+            low, high = self.display.shared
+            window.statusBar().showMessage(f"Every image shown with the same range: {low:g} to {high:g}", 6000)
+        else:
+            self.display = dataclasses.replace(self.display, shared=None)
+        self._apply_display()
+
+    def set_brightness_contrast(self, brightness: int, contrast: float) -> None:
+        self.display = dataclasses.replace(self.display, brightness=int(brightness), contrast=float(contrast))
+        self._apply_later.start()                   # sliders move fast; thumbnails are remade once
+
+    def _apply_display(self) -> None:
+        window = self.window
+        window.store.display = window.preview.display = self.display
+        window.images.reset_thumbnails()
+        window.show_current()
+
+    def open_adjustments(self) -> None:
+        dialog = AdjustDialog(self.display, self.set_brightness_contrast, self.window)
+        dialog.show()
+        self.adjust_dialog = dialog
+
+
+class AdjustDialog(QDialog):
+    """Brightness and contrast sliders, applied as they move (display only)."""
+
+    def __init__(self, display: DisplaySettings, changed, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Brightness and contrast")
+        self.brightness = QSlider(Qt.Orientation.Horizontal)
+        self.brightness.setObjectName("brightness")
+        self.brightness.setRange(-100, 100)
+        self.brightness.setValue(display.brightness)
+        self.contrast = QSlider(Qt.Orientation.Horizontal)
+        self.contrast.setObjectName("contrast")
+        self.contrast.setRange(-20, 20)                     # 2 ** (value / 10): 0.25 to 4
+        self.contrast.setValue(round(10 * __import__("math").log2(display.contrast)))
+        form = QFormLayout(self)
+        form.addRow("Brightness:", self.brightness)
+        form.addRow("Contrast:", self.contrast)
+        form.addRow(QLabel("Only how the images are shown changes; the files and training do not."))
+        for slider in (self.brightness, self.contrast):
+            slider.valueChanged.connect(lambda _v: changed(self.brightness.value(), 2 ** (self.contrast.value() / 10)))
+        self.resize(380, 120)

@@ -269,3 +269,31 @@ def test_thumbnail_size_find_by_name_and_shuffled_order(flat_folder, tmp_path, s
     assert sorted(shuffled) == sorted(names()) and shuffled != sorted(shuffled)
     window.shuffle_action.trigger()
     assert names() == sorted(names())
+
+
+def test_one_contrast_range_for_all_images_and_brightness(tmp_path, sessions, open_window, qtbot):
+    """Two 16-bit images, one dim and one bright: on their own both look the same; with one
+    range for all, the dim one is darker."""
+    import numpy as np
+
+    from annotator.display import DisplaySettings, shared_range
+    from annotator_helpers import write_image
+
+    rng = np.random.default_rng(0)
+    source = tmp_path / "images"
+    write_image(source / "dim.tif", rng.integers(200, 400, (16, 16), dtype=np.uint16))
+    write_image(source / "bright.tif", rng.integers(1200, 1600, (16, 16), dtype=np.uint16))
+    each = DisplaySettings()
+    from atlass_runtime.imageio import read_image
+    dim, bright = read_image(source / "dim.tif"), read_image(source / "bright.tif")
+    assert abs(int(each.render(dim).mean()) - int(each.render(bright).mean())) < 20
+    shared = DisplaySettings(shared=shared_range([source / "dim.tif", source / "bright.tif"]))
+    assert shared.render(dim).mean() + 100 < shared.render(bright).mean()
+    assert DisplaySettings(brightness=50).render(dim).mean() > each.render(dim).mean() + 30
+
+    window = open_window(sessions.create(source, tmp_path / "out", ["A"]))
+    window.shared_range_action.trigger()
+    assert window.store.display.shared is not None and window.preview.display == window.store.display
+    window.view.set_brightness_contrast(20, 1.5)
+    qtbot.waitUntil(lambda: window.store.display.brightness == 20, timeout=3000)
+    assert window.store.display.key() and window.store.display.contrast == 1.5
