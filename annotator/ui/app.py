@@ -58,5 +58,6 @@ def run_app(session: Session | None, request: StartRequest | None = None) -> int
     if request is not None and request.review is not None:
         window.reviewing.start(request.review)
     code = app.exec()
-    dispose(window)
+    for widget in QApplication.topLevelWidgets():       # this one, and those opened from its menu
+        dispose(widget)
     return code

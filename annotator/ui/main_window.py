@@ -78,6 +78,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(500, lambda: self.loader.prefetch(range(len(session))))
         for note in session.notes:
             self.statusBar().showMessage(note, 8000)
+        from .session_switch import remember
+
+        remember(session.output)
 
     # -- building
     def _action(self, text, slot, shortcuts=(), tip="") -> QAction:
@@ -114,6 +117,10 @@ class MainWindow(QMainWindow):
             self._action("Fit", self.preview.view.fit, ["Ctrl+0"]),
             self._action("Actual size", self.preview.view.actual_size, ["Ctrl+1"])]
         self.close_action = self._action("Close", self.close, [QKeySequence.StandardKey.Quit])
+        self.open_action = self._action("Open…", self.open_other, [QKeySequence.StandardKey.Open],
+                                        "Open another session or dataset (this one is saved and closed)")
+        self.export_action = self._action("Export labels to CSV…", self.export_labels, [],
+                                          "One row per image: file, category, source, where the label came from")
         self.larger_action = self._action("Larger thumbnails", lambda: self.view.resize_thumbnails(1), ["Ctrl+]"])
         self.smaller_action = self._action("Smaller thumbnails", lambda: self.view.resize_thumbnails(-1), ["Ctrl+["])
         self.shuffle_action = self._action("Shuffled order", lambda: self.view.set_shuffled(self.shuffle_action.isChecked()),
@@ -150,7 +157,12 @@ class MainWindow(QMainWindow):
         for action in (self.add_category_action, self.rename_category_action, self.delete_category_action):
             categories.addAction(action)
         session_menu = self.menuBar().addMenu("&Session")
+        session_menu.addAction(self.open_action)
+        self.recent_menu = session_menu.addMenu("Open recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        session_menu.addSeparator()
         session_menu.addAction(self.review_action)
+        session_menu.addAction(self.export_action)
         session_menu.addAction(self.train_action)
         session_menu.addAction(self.close_action)
         help_menu = self.menuBar().addMenu("&Help")
@@ -279,6 +291,35 @@ class MainWindow(QMainWindow):
             if command.indices:
                 self.select_rows(list(command.indices))
             self.statusBar().showMessage(f"{verb}: {command.describe()}", 4000)
+
+    # -- other sessions, exporting
+    def open_other(self, folder=None) -> None:
+        """Another session in this window's place: the start dialog (or `folder` directly)."""
+        from . import session_switch
+
+        session_switch.open_other(self, folder)
+
+    def _fill_recent(self) -> None:
+        from . import session_switch
+
+        self.recent_menu.clear()
+        folders = session_switch.recent_folders()
+        for folder in folders:
+            self.recent_menu.addAction(str(folder), lambda f=folder: self.open_other(f))
+        if not folders:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def export_labels(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        from ..label_export import export_labels
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export the labels to CSV",
+                                              str(self.session.output.parent / f"{self.session.output.name}_labels.csv"),
+                                              "CSV files (*.csv)")
+        if path:
+            self._run(lambda: export_labels(self.session, path))
+            self.statusBar().showMessage(f"Labels written to {path}", 6000)
 
     def train(self) -> None:
         if not self._finish_copies("Train", "Cancel"):

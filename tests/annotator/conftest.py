@@ -75,3 +75,16 @@ def open_window(qtbot):
         window.close()
         assert window.loader._pool.activeThreadCount() == 0
         assert window.preview._pool.activeThreadCount() == 0
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings(tmp_path_factory):
+    """The app's remembered settings (thumbnail size, recent sessions) in a folder of the tests',
+    empty at the start of each test: the user's own are never read or changed."""
+    from PySide6.QtCore import QSettings
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                      str(tmp_path_factory.getbasetemp() / "qt-settings"))
+    QSettings().clear()
+    yield

@@ -297,3 +297,31 @@ def test_one_contrast_range_for_all_images_and_brightness(tmp_path, sessions, op
     window.view.set_brightness_contrast(20, 1.5)
     qtbot.waitUntil(lambda: window.store.display.brightness == 20, timeout=3000)
     assert window.store.display.key() and window.store.display.contrast == 1.5
+
+
+def test_export_labels_and_open_a_recent_session(flat_folder, tmp_path, sessions, open_window, qtbot, monkeypatch):
+    import csv
+
+    from annotator.label_export import export_labels
+    from annotator.ui import session_switch
+
+    out = tmp_path / "out"
+    window = open_window(sessions.create(flat_folder, out, ["G1", "S"]))
+    window.select_rows([0])
+    press(window, Qt.Key.Key_2)
+    rows = list(csv.DictReader(open(export_labels(window.session, tmp_path / "labels.csv"))))
+    assert rows[0] == {"file": "S/img_000.png", "category": "S", "source": str(flat_folder / "img_000.png"),
+                       "origin": "manual", "reviewed": ""}
+    assert rows[1]["category"] == "unlabelled" and len(rows) == 12
+    assert out in session_switch.recent_folders()
+
+    other_source = tmp_path / "other_images"
+    other_source.mkdir()
+    (other_source / "a.png").write_bytes((flat_folder / "img_001.png").read_bytes())
+    other = sessions.create(other_source, tmp_path / "other", ["A"])
+    other.close()
+    window.open_other(tmp_path / "other")
+    new = session_switch.WINDOWS[-1]
+    qtbot.addWidget(new)
+    assert new.session.output == tmp_path / "other" and not window.isVisible()
+    new.close()
