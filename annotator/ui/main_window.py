@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
-                               QProgressDialog, QSplitter, QToolBar, QVBoxLayout, QWidget)
+                               QProgressDialog, QToolBar, QVBoxLayout, QWidget)
 
 from atlass_runtime.dataset import EXCLUDED
 
@@ -18,6 +18,7 @@ from . import dialogs, train_launcher
 from .category_panel import CategoryPanel
 from .grid import ThumbnailDelegate, ThumbnailGrid
 from .image_model import ALL_IMAGES, CategoryFilterModel, ImageListModel
+from .panel_splitter import PanelSplitter
 from .preview import PreviewPanel
 from .review_mode import REVIEW, ReviewController
 from .thumbnail_loader import ThumbnailLoader
@@ -206,14 +207,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.reviewing.bar)
         layout.addWidget(self.assign_bar)
         layout.addWidget(self.grid, 1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.categories)
-        splitter.addWidget(middle)
-        splitter.addWidget(self.preview)
-        splitter.setStretchFactor(1, 3)
-        splitter.setStretchFactor(2, 2)
-        splitter.setSizes([230, 700, 450])
-        self.setCentralWidget(splitter)
+        self.splitter = PanelSplitter(self.categories, middle, self.grid, self.preview)
+        self.setCentralWidget(self.splitter)
         self.resize(1400, 860)
 
     def _build_status_bar(self) -> None:

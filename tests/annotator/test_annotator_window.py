@@ -325,3 +325,18 @@ def test_export_labels_and_open_a_recent_session(flat_folder, tmp_path, sessions
     qtbot.addWidget(new)
     assert new.session.output == tmp_path / "other" and not window.isVisible()
     new.close()
+
+
+@pytest.mark.parametrize("width", [1000, 800])
+def test_a_narrow_window_keeps_three_columns_and_the_current_image_in_view(flat_folder, tmp_path, sessions,
+                                                                          open_window, qtbot, width):
+    window = open_window(sessions.create(flat_folder, tmp_path / "out", ["G1"]))
+    window.select_rows([11])
+    window.resize(width, 700)
+    qtbot.wait(50)
+    cell = window.grid.itemDelegate().sizeHint(None, None).width()
+    assert window.grid.viewport().width() // cell >= 3
+    categories, grid, preview = window.splitter.sizes()
+    assert preview < 450 and grid > preview
+    current = window.grid.visualRect(window.grid.currentIndex())
+    assert window.grid.viewport().rect().intersects(current)
