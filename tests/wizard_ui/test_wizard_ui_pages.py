@@ -415,3 +415,22 @@ def test_choose_for_me_lets_the_run_pick_the_transforms(make_wizard, qtbot, mixe
     assert any("chosen by the run" in value for _, value in wizard.model.summary())
     click(qtbot, page.auto)
     assert wizard.model.config.transforms == ["H Flip", "V Flip", "H+V Flip", "Blurring", "Gamma"]
+
+
+def test_the_self_training_options_follow_the_process(make_wizard, qtbot, mixed_dataset):
+    wizard = make_wizard(mixed_dataset)
+    page = go_to(wizard, qtbot, "IDD", "training")
+    click(qtbot, page.toggle)
+    balance, revote = page.fields["class_balance"], page.fields["revote"]
+    assert balance.isEnabled() and balance.isChecked() and revote.isEnabled() and not revote.isChecked()
+    revote.setChecked(True)
+    balance.setChecked(False)
+    candidates = page.fields["candidates"]
+    candidates.setCurrentIndex(candidates.findData("pseudo-labelled"))
+    config = wizard.model.config
+    assert (config.revote, config.class_balance, config.candidates) == (True, False, "pseudo-labelled")
+
+    wizard2 = make_wizard(mixed_dataset)
+    page2 = go_to(wizard2, qtbot, "MD", "training")          # votes once: nothing to vote again
+    assert not page2.fields["revote"].isEnabled() and not page2.fields["revote"].isChecked()
+    assert page2.fields["class_balance"].isEnabled()

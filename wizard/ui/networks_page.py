@@ -150,8 +150,8 @@ class NetworksPage(ConfigPage):
                     "unlabelled image, and in the end the best one on the validation images is kept. ")
         else:
             text = f"{process.title} trains exactly one network. "
-        self.setSubTitle(text + f"Preselected: the paper's choice for {process.code} ({defaults}). "
-                         "Deeper networks are slower to train. " + OFFLINE_NOTE)
+        self.setSubTitle(text + f"Preselected: the paper's choice for {process.code} ({defaults}).")
+        self.explanation.setText("Deeper networks are slower to train. " + OFFLINE_NOTE)
         self.refresh_errors()
 
     def _edited_since_applied(self) -> bool:

@@ -34,7 +34,7 @@ PAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "threshold": ("threshold", "max_rounds"),
     "training": ("recipe", "epochs_frozen", "epochs_unfrozen", "image_size", "batch_size", "seed",
                  "valid_fraction", "test_fraction", "pretrained", "mixed_precision", "lr_rule", "vote",
-                 "select_on"),
+                 "select_on", "candidates", "class_balance", "calibrate", "revote"),
     "summary": (),
 }
 

@@ -1,6 +1,6 @@
 """Page 6 (advanced, collapsed): the training recipe, epochs, image size, batch size, seed, splits,
 pretrained weights, and the finer choices of RunConfig (LR rule, vote, mixed precision, the split
-that chooses the model)."""
+that chooses the model, which models compete, the self-training options)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -19,6 +19,8 @@ LR_RULE_CHOICES = tuple((name, {"valley": "valley (fastai)", "steep": "steepest 
                                 "minimum": "a tenth of the lowest-loss rate (fastai)",
                                 "paper": "the lowest-loss rate (the paper)"}[name]) for name in LR_RULES)
 VOTES = (("hard", "weighted majority vote (the paper)"), ("soft", "average of probabilities"))
+CANDIDATES = (("all", "every model, those trained on your labels alone too (never worse than your labels)"),
+              ("pseudo-labelled", "only models trained with pseudo-labels (the paper)"))
 SELECT_ON = (("validation", "validation images (sound)"),
              ("test", "test images (what the paper did; test figures then look better than they are)"))
 
@@ -48,7 +50,8 @@ class TrainingPage(ConfigPage):
 
     def __init__(self, model: WizardModel):
         super().__init__(model, "Training",
-                         "The paper's settings suit most datasets; change them only if you have a reason.")
+                         "The defaults suit a few dozen labelled images per category; change them only if you "
+                         "have a reason.")
         self.current = text_label()
         self.current.setObjectName("training_summary")
         self.toggle = QToolButton()
@@ -73,8 +76,12 @@ class TrainingPage(ConfigPage):
             "lr_rule": _combo("lr_rule", LR_RULE_CHOICES),
             "vote": _combo("vote", VOTES),
             "select_on": _combo("select_on", SELECT_ON),
+            "candidates": _combo("candidates", CANDIDATES),
+            "class_balance": QCheckBox("Balance the categories of the pseudo-labels accepted in a round"),
+            "calibrate": QCheckBox("Calibrate each network's confidence on the validation images"),
+            "revote": QCheckBox("Vote again each round on every image, so a wrong pseudo-label can be undone"),
         }
-        for name in ("pretrained", "mixed_precision"):
+        for name in ("pretrained", "mixed_precision", "class_balance", "calibrate", "revote"):
             self.fields[name].setObjectName(name)
             self.fields[name].setToolTip(HELP[name])
         labels = {
@@ -83,6 +90,7 @@ class TrainingPage(ConfigPage):
             "image_size": "Image size:", "batch_size": "Batch size:", "seed": "Seed:",
             "valid_fraction": "Validation images:", "test_fraction": "Test images:",
             "pretrained": "", "mixed_precision": "", "vote": "Vote:", "select_on": "Choose the best network on:",
+            "candidates": "Final model among:", "class_balance": "Pseudo-labels:", "calibrate": "", "revote": "",
         }
         self.advanced = QWidget()
         self.advanced.setObjectName("advanced")
@@ -115,7 +123,11 @@ class TrainingPage(ConfigPage):
     # ------------------------------------------------------------------ Qt hooks
     def initializePage(self) -> None:
         self._show_config()
-        self.fields["vote"].setEnabled(self.model.config.process_info.distills)
+        process = self.model.config.process_info
+        for name in ("vote", "class_balance", "calibrate"):
+            self.fields[name].setEnabled(process.distills)      # off where no unlabelled image is used
+        self.fields["revote"].setEnabled(process.iterative)
+        self.fields["candidates"].setEnabled(process.distills)
         self._describe()
         self.refresh_errors()
 
