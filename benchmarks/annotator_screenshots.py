@@ -4,7 +4,7 @@ microscopy images from ../shared/data. Run it on a virtual screen and look at th
     xvfb-run -s "-screen 0 1400x900x24" python benchmarks/annotator_screenshots.py
 
 Writes docs/images/annotator_start.png, annotator_main.png (16-bit TIFF cells),
-annotator_main_rgb.png (blood cells, RGB JPEG), and annotator_review.png and
+annotator_main_rgb.png (blood cells, RGB JPEG), annotator_narrow.png (the same in a narrow window), and annotator_review.png and
 annotator_suggested.png (review mode on a real run: `atlass train` on blood cells, then its
 pseudo-labels and the images it was least sure about). `--review` takes only the last two. The
 image folders are only read.
@@ -26,7 +26,7 @@ IMAGES = REPO / "docs" / "images"
 import PIL.Image  # noqa: E402
 
 from annotator import Session  # noqa: E402
-from annotator.ui.app import application  # noqa: E402
+from annotator.ui.app import application, dispose  # noqa: E402
 from annotator.ui.main_window import MainWindow  # noqa: E402
 from annotator.ui.start_dialog import StartDialog  # noqa: E402
 
@@ -52,21 +52,24 @@ def mixed_folder(source: Path, target: Path, count: int, seed: int = 4) -> dict[
     return truth
 
 
-def main_window_shot(app, source: Path, work: Path, target: Path, count: int, labelled: int) -> None:
+def main_window_shot(app, source: Path, work: Path, target: Path, count: int, labelled: int,
+                     size: tuple[int, int] = (1400, 860)) -> None:
     """The window after sorting `labelled` of the first images, as a biologist would have."""
+    work = work / target.stem
     truth = mixed_folder(source, work / source.name, count)
     categories = sorted(set(truth.values()))
     session = Session.create(work / source.name, work / f"{source.name}_sorted", categories)
     for index in range(labelled):
         session.assign([index], truth[session.images[index].name])
     window = MainWindow(session)
-    window.resize(1400, 860)
+    window.resize(*size)
     window.show()
     window.select_rows([labelled])
     settle(app, 20, lambda: window.loader.pending() == 0 and window.preview.view.has_image())
     settle(app, 1.0)
     window.grab().save(str(target))
     window.close()
+    dispose(window)                                        # before the QApplication goes
     with PIL.Image.open(target) as shot:                  # 256 colours: a third of the size, same look
         shot.convert("RGB").quantize(256, dither=PIL.Image.Dither.NONE).save(target, optimize=True)
     print(target)
@@ -105,6 +108,7 @@ def review_shots(app, work: Path) -> None:
             shot.convert("RGB").quantize(256, dither=PIL.Image.Dither.NONE).save(target, optimize=True)
         print(target)
     window.close()
+    dispose(window)                                        # before the QApplication goes
 
 
 def main() -> None:
@@ -123,9 +127,12 @@ def main() -> None:
         settle(app, 1.5)
         dialog.grab().save(str(IMAGES / "annotator_start.png"))
         dialog.close()
+        dispose(dialog)
         print(IMAGES / "annotator_start.png")
         main_window_shot(app, tiffs, work, IMAGES / "annotator_main.png", 369, 13)
         main_window_shot(app, DATA / "pbc-blood-cells-subset", work, IMAGES / "annotator_main_rgb.png", 240, 13)
+        main_window_shot(app, DATA / "pbc-blood-cells-subset", work, IMAGES / "annotator_narrow.png", 240, 13,
+                         size=(900, 640))
         review_shots(app, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
