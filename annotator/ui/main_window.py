@@ -33,7 +33,11 @@ SHORTCUTS_HELP = """<table>
 <tr><td><b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b>, <b>Ctrl+Y</b></td><td>undo / redo</td></tr>
 <tr><td><b>Ctrl+Shift+N</b>, <b>F2</b></td><td>add a category, rename the selected one</td></tr>
 <tr><td><b>Ctrl +</b> / <b>Ctrl -</b> / <b>Ctrl+0</b> / <b>Ctrl+1</b></td><td>zoom in / out / fit / 1:1</td></tr>
-<tr><td><b>Ctrl+T</b></td><td>Train…</td></tr>
+<tr><td><b>Ctrl+]</b> / <b>Ctrl+[</b></td><td>larger / smaller thumbnails</td></tr>
+<tr><td><b>Ctrl+F</b>, then <b>Enter</b></td><td>find a file by name, then the next match</td></tr>
+<tr><td><b>Ctrl+B</b></td><td>brightness and contrast (display only)</td></tr>
+<tr><td><b>Ctrl+O</b></td><td>open another session or dataset</td></tr>
+<tr><td><b>Ctrl+T</b>, <b>Ctrl+R</b></td><td>Train…, review a run's pseudo-labels</td></tr>
 <tr><td colspan="2"><b>Reviewing a run's pseudo-labels</b></td></tr>
 <tr><td><b>Enter</b>, <b>A</b></td><td>accept the suggested category</td></tr>
 <tr><td><b>1</b> … <b>9</b></td><td>correct: put the image in that category instead</td></tr>
