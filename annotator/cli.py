@@ -3,11 +3,10 @@ so `atlass --help` works without Qt)."""
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import AnnotatorError
-from .manifest import read_manifest
+from .start_request import StartRequest
 
 
 def register(subparsers) -> None:
@@ -29,27 +28,6 @@ def register(subparsers) -> None:
                                "zip the notebook offers) on the dataset given with --output: accept, correct or "
                                "reject each; then label the images the run was least sure about")
     annotate.set_defaults(handler=_annotate)
-
-
-@dataclass
-class StartRequest:
-    """What the command line asked for; the start dialog is prefilled with it."""
-    images: Path | None = None
-    output: Path | None = None
-    categories: list[str] = field(default_factory=list)
-    review: Path | None = None     # a run whose pseudo-labels to review on the output dataset
-    rearrange: bool = False        # the user confirmed moving the files of a non-ATLASS folder
-
-    def opens_directly(self) -> bool:
-        """True when no dialog is needed: everything for a new session, or a folder to continue."""
-        if self.output is None:
-            return False
-        if self.images is None:
-            return True
-        if self.categories:
-            return True
-        manifest = read_manifest(self.output) if self.output.is_dir() else None
-        return manifest is not None and manifest.source_folder == self.images.resolve()
 
 
 def parse_categories(text: str | None) -> list[str]:

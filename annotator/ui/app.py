@@ -7,7 +7,7 @@ import sys
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication, QDialog
 
-from ..cli import StartRequest
+from ..start_request import StartRequest
 from ..session import Session
 from .main_window import MainWindow
 from .start_dialog import StartDialog

@@ -15,7 +15,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from annotator.ui.app import application, run_app
-from annotator.cli import StartRequest
+from annotator.start_request import StartRequest
 app = application()
 def cancel():
     dialog = QApplication.activeModalWidget()
