@@ -24,79 +24,92 @@ AUTO = "auto"   # transforms chosen for the user on the validation images
 
 
 def _help(text: str, **extra) -> dict:
+    """A field's declaration: `help` (the CLI's, the notebook form's and the wizard's tooltip),
+    `page` (the wizard page that sets it; None: not set in the wizard), and where they apply
+    `choices`, `bounds` (low, high: the validation and every widget's range) and `basic` (shown in
+    the notebook's basic form)."""
     return {"help": text, **extra}
 
 
 @dataclass
 class RunConfig:
     process: str = field(default="IMDD", metadata=_help(
-        "Which of the seven processes to run: " + ", ".join(PROCESSES) + ".", choices=tuple(PROCESSES), basic=True))
+        "Which of the seven processes to run: " + ", ".join(PROCESSES) + ".",
+        choices=tuple(PROCESSES), basic=True, page="process"))
     networks: list[str] | None = field(default=None, metadata=_help(
         "Networks to train (ResNet18..ResNet152, DenseNet121..DenseNet201, AlexNet, "
         "EfficientNet-Lite0..Lite2 (their ImageNet weights come installed: they work offline), or a "
-        "timm model name). Default: the paper's choice for the process.", basic=True))
+        "timm model name). Default: the paper's choice for the process.", basic=True, page="networks"))
     transforms: list[str] | None = field(default=None, metadata=_help(
         "Test-time transforms used when labelling unlabelled images (processes with data "
         "distillation), or 'auto' to let the run choose them on the validation images. "
-        "Default: H Flip, V Flip, H+V Flip, Blurring, Gamma.", basic=True))
+        "Default: H Flip, V Flip, H+V Flip, Blurring, Gamma.", basic=True, page="transforms"))
     threshold: float | None = field(default=None, metadata=_help(
         "Confidence (0-1) a vote needs for an unlabelled image to be added (iterative "
-        "processes; default 0.8). Non-iterative processes accept every vote (0).", basic=True))
+        "processes; default 0.8). Non-iterative processes accept every vote (0).",
+        basic=True, page="threshold", bounds=(0.0, 1.0)))
     vote: str = field(default="hard", metadata=_help(
         "'hard': weighted majority vote (the paper); 'soft': average of probabilities "
-        "(the original code).", choices=VOTES))
+        "(the original code).", choices=VOTES, page="training"))
     max_rounds: int | None = field(default=None, metadata=_help(
-        "Most pseudo-labelling rounds for iterative processes (default 5).", basic=True))
+        "Most pseudo-labelling rounds for iterative processes (default 5).",
+        basic=True, page="threshold", bounds=(0, 100)))
     class_balance: bool | None = field(default=None, metadata=_help(
         "In a round, each category takes at most its share of your labelled images among the "
         "accepted pseudo-labels (most confident first), so one category cannot take over. "
-        "Processes that use unlabelled images; default on (off: the paper's process)."))
+        "Processes that use unlabelled images; default on (off: the paper's process).", page="training"))
     revote: bool | None = field(default=None, metadata=_help(
         "Each round votes again on every unlabelled image, the pseudo-labelled ones too, so an "
-        "early mistake can be undone. Iterative processes; default off (the paper)."))
+        "early mistake can be undone. Iterative processes; default off (the paper).", page="training"))
     calibrate: bool | None = field(default=None, metadata=_help(
         "Fit a temperature per network on the validation images before the vote, so that a "
-        "confidence of 0.8 means about 80% right. Processes that use unlabelled images; default off."))
+        "confidence of 0.8 means about 80% right. Processes that use unlabelled images; default off.",
+        page="training"))
     candidates: str = field(default="all", metadata=_help(
         "Which trained models compete in the final choice: 'all' (the models trained on your labels "
         "alone too, so a run is never worse than your labels on the validation images) or "
         "'pseudo-labelled' (only those trained with pseudo-labels, as in the paper).",
-        choices=CANDIDATES))
+        choices=CANDIDATES, page="training"))
     recipe: str = field(default="lp-ft", metadata=_help(
         "How each network is trained: 'lp-ft' fits the new last layer on the frozen features, "
         "then fine-tunes the whole network gently (made for a few dozen images per category); "
         "'quick' fits the last layer only (seconds on a CPU); 'paper' is the original recipe.",
-        choices=tuple(RECIPES), basic=True))
+        choices=tuple(RECIPES), basic=True, page="training"))
     epochs_frozen: int | None = field(default=None, metadata=_help(
         "Epochs training only the new head, body frozen (stage 1; after the linear probe in "
-        "lp-ft). Default: the recipe's (lp-ft 0, quick 0, paper 2)."))
+        "lp-ft). Default: the recipe's (lp-ft 0, quick 0, paper 2).", page="training", bounds=(0, 1000)))
     epochs_unfrozen: int | None = field(default=None, metadata=_help(
         "Epochs training the whole network with discriminative learning rates (stage 2). "
-        "Default: the recipe's (lp-ft 8, quick 0, paper 8)."))
+        "Default: the recipe's (lp-ft 8, quick 0, paper 8).", page="training", bounds=(0, 1000)))
     lr_rule: str | None = field(default=None, metadata=_help(
         "How the learning-rate finder's curve gives the rate of stage 2: 'valley', 'steep', "
         "'minimum' (a tenth of the lowest-loss rate; fastai's suggestions) or 'paper' (the "
-        "lowest-loss rate). Default: the recipe's.", choices=LR_RULES))
+        "lowest-loss rate). Default: the recipe's.", choices=LR_RULES, page="training"))
     image_size: int = field(default=224, metadata=_help(
-        "Images are resized to this many pixels square.", basic=True))
-    batch_size: int = field(default=32, metadata=_help("Images per training batch."))
+        "Images are resized to this many pixels square.", basic=True, page="training", bounds=(16, 2048)))
+    batch_size: int = field(default=32, metadata=_help("Images per training batch.",
+        page="training", bounds=(2, 4096)))
     seed: int = field(default=42, metadata=_help(
-        "Random seed for the split, training and augmentation (same seed, same result)."))
+        "Random seed for the split, training and augmentation (same seed, same result).",
+        page="training", bounds=(0, 2**31 - 1)))
     valid_fraction: float = field(default=0.15, metadata=_help(
-        "Share of each class's labelled images used to choose the best model."))
+        "Share of each class's labelled images used to choose the best model.",
+        page="training", bounds=(0.01, 0.9)))
     test_fraction: float = field(default=0.25, metadata=_help(
-        "Share of each class's labelled images kept apart to report the final figures."))
+        "Share of each class's labelled images kept apart to report the final figures.",
+        page="training", bounds=(0.01, 0.9)))
     pretrained: bool = field(default=True, metadata=_help(
-        "Start from ImageNet weights (transfer learning). Needs internet or a filled TORCH_HOME."))
+        "Start from ImageNet weights (transfer learning). Needs internet or a filled TORCH_HOME.",
+        page="training"))
     select_on: str = field(default="validation", metadata=_help(
         "Split used to choose the best model: 'validation' (sound) or 'test' (what the "
-        "paper did; the reported test figures are then optimistic).", choices=SELECT_ON))
+        "paper did; the reported test figures are then optimistic).", choices=SELECT_ON, page="training"))
     mixed_precision: bool = field(default=True, metadata=_help(
-        "Use 16-bit mixed precision on a GPU (ignored on a CPU)."))
+        "Use 16-bit mixed precision on a GPU (ignored on a CPU).", page="training"))
     dataset_dir: str = field(default="dataset", metadata=_help(
-        "The organised dataset: one folder per category plus 'unlabelled/'."))
+        "The organised dataset: one folder per category plus 'unlabelled/'.", page=None))
     output_dir: str = field(default="atlass_output", metadata=_help(
-        "Where checkpoints, pseudo-labels, results and the exported model are written."))
+        "Where checkpoints, pseudo-labels, results and the exported model are written.", page=None))
 
     def __post_init__(self):
         self._resolve_and_validate()
@@ -109,6 +122,20 @@ class RunConfig:
     @classmethod
     def field_help(cls) -> dict[str, str]:
         return {f.name: f.metadata["help"] for f in fields(cls)}
+
+    @classmethod
+    def bounds(cls, name: str) -> tuple:
+        """(low, high) of a numeric setting: what validation allows and every widget offers."""
+        return cls.__dataclass_fields__[name].metadata["bounds"]
+
+    @classmethod
+    def page_fields(cls) -> dict[str, tuple[str, ...]]:
+        """The fields each wizard page sets, in declaration order."""
+        pages: dict[str, tuple[str, ...]] = {}
+        for f in fields(cls):
+            if f.metadata["page"] is not None:
+                pages[f.metadata["page"]] = pages.get(f.metadata["page"], ()) + (f.name,)
+        return pages
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "RunConfig":
@@ -221,7 +248,7 @@ class RunConfig:
 
         if self.threshold is None:
             self.threshold = process.default_threshold
-        self.threshold = _number("threshold", self.threshold, float, 0.0, 1.0)
+        self.threshold = _bounded("threshold", self.threshold, float)
         if not process.iterative and self.threshold != 0.0:
             raise ConfigError("threshold", f"process {process.code} accepts every vote (threshold 0); "
                               "choose an iterative process to use a threshold")
@@ -238,7 +265,7 @@ class RunConfig:
 
         if self.max_rounds is None:
             self.max_rounds = process.default_max_rounds
-        self.max_rounds = _number("max_rounds", self.max_rounds, int, 0, 100)
+        self.max_rounds = _bounded("max_rounds", self.max_rounds, int)
         if not process.iterative and self.max_rounds != process.default_max_rounds:
             raise ConfigError("max_rounds", f"process {process.code} runs exactly "
                               f"{process.default_max_rounds} round(s)")
@@ -254,8 +281,8 @@ class RunConfig:
             self.epochs_frozen = recipe.epochs_frozen
         if self.epochs_unfrozen is None:
             self.epochs_unfrozen = recipe.epochs_unfrozen
-        self.epochs_frozen = _number("epochs_frozen", self.epochs_frozen, int, 0, 1000)
-        self.epochs_unfrozen = _number("epochs_unfrozen", self.epochs_unfrozen, int, 0, 1000)
+        self.epochs_frozen = _bounded("epochs_frozen", self.epochs_frozen, int)
+        self.epochs_unfrozen = _bounded("epochs_unfrozen", self.epochs_unfrozen, int)
         if not recipe.probe_first and self.epochs_frozen + self.epochs_unfrozen < 1:
             raise ConfigError("epochs_unfrozen", "train for at least one epoch in total")
         if recipe.name == "lp-ft" and self.epochs_unfrozen < 1:
@@ -265,11 +292,11 @@ class RunConfig:
             raise ConfigError("epochs_unfrozen", "the quick recipe keeps the network frozen (0 "
                               "epochs); choose recipe lp-ft to fine-tune the whole network")
         self.lr_rule = _choice("lr_rule", recipe.lr_rule if self.lr_rule is None else self.lr_rule, LR_RULES)
-        self.image_size = _number("image_size", self.image_size, int, 16, 2048)
-        self.batch_size = _number("batch_size", self.batch_size, int, 2, 4096)
-        self.seed = _number("seed", self.seed, int, 0, 2**32 - 1)
-        self.valid_fraction = _number("valid_fraction", self.valid_fraction, float, 0.01, 0.9)
-        self.test_fraction = _number("test_fraction", self.test_fraction, float, 0.01, 0.9)
+        self.image_size = _bounded("image_size", self.image_size, int)
+        self.batch_size = _bounded("batch_size", self.batch_size, int)
+        self.seed = _bounded("seed", self.seed, int)
+        self.valid_fraction = _bounded("valid_fraction", self.valid_fraction, float)
+        self.test_fraction = _bounded("test_fraction", self.test_fraction, float)
         if self.valid_fraction + self.test_fraction >= 0.95:
             raise ConfigError("test_fraction", "validation and test fractions together must leave "
                               "at least 5% of the images for training")
@@ -335,6 +362,10 @@ def _boolean(name: str, value) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no", "1", "0"):
         return value.strip().lower() in ("true", "yes", "1")
     raise ConfigError(name, f"expected true or false, got {value!r}")
+
+
+def _bounded(name: str, value, kind):
+    return _number(name, value, kind, *RunConfig.bounds(name))
 
 
 def _number(name: str, value, kind, low, high):

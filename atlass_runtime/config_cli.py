@@ -27,6 +27,30 @@ def flag_for(field_name: str) -> str:
     return _TYPED.get(field_name, _flag(field_name))
 
 
+def config_as_flags(config: RunConfig) -> list[str]:
+    """The flags that give `config` on a command line: --process, then only the settings that
+    differ from the process's (and recipe's) defaults; `add_config_arguments` reads them back to
+    the same config."""
+    defaults = RunConfig(process=config.process, recipe=config.recipe).to_dict()
+    values = config.to_dict()
+    flags = ["--process", config.process]
+    if config.recipe != RunConfig().recipe:
+        flags += ["--recipe", config.recipe]
+    if (values["epochs_frozen"], values["epochs_unfrozen"]) != (defaults["epochs_frozen"], defaults["epochs_unfrozen"]):
+        flags += ["--epochs", f"{values['epochs_frozen']},{values['epochs_unfrozen']}"]
+    for name, value in values.items():
+        if name in ("process", "recipe", "epochs_frozen", "epochs_unfrozen") or name in _POSITIONAL \
+                or value == defaults[name]:
+            continue
+        if isinstance(value, bool):
+            flags.append(_flag(name) if value else "--no-" + _flag(name)[2:])
+        elif isinstance(value, list):
+            flags += [_flag(name), ",".join(value)]     # transforms "auto" is the list ["auto"]
+        else:
+            flags += [_flag(name), str(value)]
+    return flags
+
+
 def _default_text(f) -> str:
     from .transforms import TRANSFORMS
 

@@ -17,14 +17,12 @@ class FakeTrainer:
     """Predicts from the mean colour of each image plus a per-network bias, so different
     networks and transforms disagree a little, and confidence varies between images."""
 
-    calls: list[tuple[str, int]] = []
-
     def __init__(self, classes, config, log=print, sharpness: float = 8.0):
         self.classes = list(classes)
         self.config = config
         self.sharpness = sharpness
         self.device = "fake"
-        self.trained: list[tuple[str, int]] = []
+        self.trained: list[tuple[str, int]] = []     # (network, training images), per instance
 
     def _bias(self, network: str) -> np.ndarray:
         rng = np.random.default_rng(sum(map(ord, network)))
@@ -32,7 +30,6 @@ class FakeTrainer:
 
     def train(self, network, train, valid):
         self.trained.append((network, len(train)))
-        FakeTrainer.calls.append((network, len(train)))
         return FakeModel(network, self._bias(network))
 
     def predict(self, model, images):

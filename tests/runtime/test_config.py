@@ -88,3 +88,40 @@ def test_fingerprint_ignores_paths_only():
     b = RunConfig(dataset_dir="b", output_dir="y")
     assert a.fingerprint() == b.fingerprint()
     assert a.fingerprint() != RunConfig(seed=1).fingerprint()
+
+
+def test_every_field_declares_its_help_and_wizard_page_and_numbers_their_bounds():
+    from dataclasses import fields
+
+    from atlass_runtime import RunConfig
+
+    pages = {"process", "transforms", "networks", "threshold", "training", None}
+    for f in fields(RunConfig):
+        assert f.metadata.get("help"), f"{f.name}: no help text"
+        assert "page" in f.metadata and f.metadata["page"] in pages, f"{f.name}: no wizard page (None: none)"
+        numeric = f.type in ("int", "float", "int | None", "float | None")
+        assert ("bounds" in f.metadata) == numeric, f"{f.name}: numbers declare (low, high), others do not"
+    low, high = RunConfig.bounds("seed")
+    assert RunConfig(seed=high).seed == high
+    with pytest.raises(ConfigError, match="out of range"):
+        RunConfig(seed=high + 1)
+
+
+@pytest.mark.parametrize("changes", [
+    {},
+    {"process": "IDD", "class_balance": False, "revote": True, "candidates": "pseudo-labelled"},
+    {"process": "MDD", "transforms": ["auto"], "calibrate": True, "image_size": 96, "seed": 7},
+    {"process": "ND", "recipe": "paper", "epochs_frozen": 1, "epochs_unfrozen": 3, "pretrained": False},
+    {"process": "IMD", "recipe": "quick", "threshold": 0.65, "max_rounds": 2, "vote": "soft"},
+])
+def test_config_as_flags_reads_back_to_the_same_config(changes):
+    import argparse
+
+    from atlass_runtime.config_cli import add_config_arguments, config_as_flags, config_from_args
+
+    config = RunConfig(**changes)
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser)
+    flags = config_as_flags(config)
+    assert config_from_args(parser.parse_args(flags)) == config
+    assert len(flags) <= 2 + 2 * len(changes)          # only what differs from the defaults

@@ -434,3 +434,18 @@ def test_the_self_training_options_follow_the_process(make_wizard, qtbot, mixed_
     page2 = go_to(wizard2, qtbot, "MD", "training")          # votes once: nothing to vote again
     assert not page2.fields["revote"].isEnabled() and not page2.fields["revote"].isChecked()
     assert page2.fields["class_balance"].isEnabled()
+
+
+def test_the_widgets_offer_what_runconfig_declares(make_wizard, mixed_dataset):
+    from atlass_runtime import RunConfig
+
+    wizard = make_wizard(mixed_dataset)
+    training = wizard.page_named("training")
+    declared = RunConfig.page_fields()["training"]
+    assert set(training.fields) == set(declared)          # a new training field needs its widget
+    for name in ("epochs_frozen", "image_size", "batch_size", "seed"):
+        box = training.fields[name]
+        assert (box.minimum(), box.maximum()) == RunConfig.bounds(name)
+    low, high = RunConfig.bounds("valid_fraction")
+    assert (training.fields["valid_fraction"].minimum(), training.fields["valid_fraction"].maximum()) == (
+        round(100 * low), round(100 * high))

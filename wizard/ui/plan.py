@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from atlass_runtime import PROCESSES, ConfigError, RunConfig, get_process
+from atlass_runtime.config_cli import config_as_flags
 from atlass_runtime.dataset import UNLABELLED
 from atlass_runtime.split import class_split_sizes
 
@@ -25,18 +26,9 @@ if TYPE_CHECKING:
 # The pages in the order a user meets them; nextId skips those the process does not use.
 PAGES = ("dataset", "process", "transforms", "networks", "threshold", "training", "summary")
 
-# The RunConfig fields each page writes (an error in one of them is shown on that page).
-PAGE_FIELDS: dict[str, tuple[str, ...]] = {
-    "dataset": (),
-    "process": ("process",),
-    "transforms": ("transforms",),
-    "networks": ("networks",),
-    "threshold": ("threshold", "max_rounds"),
-    "training": ("recipe", "epochs_frozen", "epochs_unfrozen", "image_size", "batch_size", "seed",
-                 "valid_fraction", "test_fraction", "pretrained", "mixed_precision", "lr_rule", "vote",
-                 "select_on", "candidates", "class_balance", "calibrate", "revote"),
-    "summary": (),
-}
+# The RunConfig fields each page writes (an error in one of them is shown on that page), as
+# RunConfig declares them.
+PAGE_FIELDS: dict[str, tuple[str, ...]] = {page: RunConfig.page_fields().get(page, ()) for page in PAGES}
 
 NO_UNLABELLED = ("only No distillation can be chosen: the other six processes learn from unlabelled "
                  f"images. To use them, put images in the dataset's {UNLABELLED}/ folder (in the "
@@ -193,27 +185,9 @@ def zip_path_problem(text: str, dataset_dir: str | Path | None = None) -> str | 
 
 
 def export_command(config: RunConfig, dataset_dir: str | Path, zip_path: str | Path) -> list[str]:
-    """The `atlass export` command that writes the same zip: the settings that differ from the
-    process's defaults as flags (the config.json it writes is the same, byte for byte)."""
-    defaults = RunConfig(process=config.process, recipe=config.recipe).to_dict()
-    values = config.to_dict()
-    command = ["atlass", "export", str(dataset_dir), "-o", str(zip_path), "--process", config.process]
-    if config.recipe != RunConfig().recipe:
-        command += ["--recipe", config.recipe]
-    if (values["epochs_frozen"], values["epochs_unfrozen"]) != (defaults["epochs_frozen"], defaults["epochs_unfrozen"]):
-        command += ["--epochs", f"{values['epochs_frozen']},{values['epochs_unfrozen']}"]
-    for name, value in values.items():
-        if name in ("process", "recipe", "dataset_dir", "output_dir", "epochs_frozen", "epochs_unfrozen") \
-                or value == defaults[name]:
-            continue
-        flag = "--" + name.replace("_", "-")
-        if isinstance(value, bool):
-            command.append(flag if value else "--no-" + name.replace("_", "-"))
-        elif isinstance(value, list):
-            command += [flag, ",".join(value)]   # transforms "auto" is the list ["auto"]
-        else:
-            command += [flag, str(value)]
-    return command
+    """The `atlass export` command that writes the same zip (the config.json it writes is the
+    same, byte for byte): the flags come from the CLI's own `config_as_flags`."""
+    return ["atlass", "export", str(dataset_dir), "-o", str(zip_path), *config_as_flags(config)]
 
 
 def shell_text(command: list[str]) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from atlass_runtime import RunConfig
+
 from .plan import WizardModel
 from .widgets import hint_style, HELP, ConfigPage, show_error, text_label
 
@@ -43,14 +45,14 @@ class ThresholdPage(ConfigPage):
                          "enough; then the networks are trained again, and the next round starts.")
         self.threshold = QDoubleSpinBox()
         self.threshold.setObjectName("threshold")
-        self.threshold.setRange(0.0, 1.0)
+        self.threshold.setRange(*RunConfig.bounds("threshold"))
         self.threshold.setDecimals(2)
         self.threshold.setSingleStep(0.05)
         self.threshold.setToolTip(HELP["threshold"])
         self.threshold.valueChanged.connect(self._changed)
         self.rounds = QSpinBox()
         self.rounds.setObjectName("max_rounds")
-        self.rounds.setRange(1, 100)
+        self.rounds.setRange(1, RunConfig.bounds("max_rounds")[1])   # an iterative process needs a round
         self.rounds.setToolTip(HELP["max_rounds"])
         self.rounds.valueChanged.connect(self._changed)
         self.hint = text_label()

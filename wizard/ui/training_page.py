@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QSpinBox, QToolButton, QVBoxLayout,
                                QWidget)
 
+from atlass_runtime import RunConfig
 from atlass_runtime.recipes import LR_RULES, RECIPES
 
 from .plan import WizardModel
@@ -25,9 +26,16 @@ SELECT_ON = (("validation", "validation images (sound)"),
              ("test", "test images (what the paper did; test figures then look better than they are)"))
 
 
-def _spin(name: str, low: int, high: int, step: int = 1, suffix: str = "") -> QSpinBox:
+PERCENT = ("valid_fraction", "test_fraction")        # shown in %
+
+
+def _spin(name: str, step: int = 1, suffix: str = "") -> QSpinBox:
+    """A spin box with the range RunConfig declares for the field."""
+    low, high = RunConfig.bounds(name)
     box = QSpinBox()
     box.setObjectName(name)
+    if name in PERCENT:
+        low, high = round(100 * low), round(100 * high)
     box.setRange(low, high)
     box.setSingleStep(step)
     box.setSuffix(suffix)
@@ -64,13 +72,13 @@ class TrainingPage(ConfigPage):
 
         self.fields = {
             "recipe": _combo("recipe", RECIPE_CHOICES),
-            "epochs_frozen": _spin("epochs_frozen", 0, 1000),
-            "epochs_unfrozen": _spin("epochs_unfrozen", 0, 1000),
-            "image_size": _spin("image_size", 16, 2048, 32, " px"),
-            "batch_size": _spin("batch_size", 2, 4096, 8),
-            "seed": _spin("seed", 0, 2**31 - 1),
-            "valid_fraction": _spin("valid_fraction", 1, 90, 1, " %"),
-            "test_fraction": _spin("test_fraction", 1, 90, 1, " %"),
+            "epochs_frozen": _spin("epochs_frozen"),
+            "epochs_unfrozen": _spin("epochs_unfrozen"),
+            "image_size": _spin("image_size", 32, " px"),
+            "batch_size": _spin("batch_size", 8),
+            "seed": _spin("seed"),
+            "valid_fraction": _spin("valid_fraction", 1, " %"),
+            "test_fraction": _spin("test_fraction", 1, " %"),
             "pretrained": QCheckBox("Start from ImageNet weights (transfer learning)"),
             "mixed_precision": QCheckBox("Mixed precision on a GPU (faster, less memory)"),
             "lr_rule": _combo("lr_rule", LR_RULE_CHOICES),
@@ -139,7 +147,7 @@ class TrainingPage(ConfigPage):
                 continue
             value = getattr(config, name)
             widget.blockSignals(True)
-            if name in ("valid_fraction", "test_fraction"):
+            if name in PERCENT:
                 widget.setValue(round(100 * value))
             elif isinstance(widget, QSpinBox):
                 widget.setValue(value)
@@ -158,7 +166,7 @@ class TrainingPage(ConfigPage):
 
     def value(self, name: str):
         widget = self.fields[name]
-        if name in ("valid_fraction", "test_fraction"):
+        if name in PERCENT:
             return widget.value() / 100
         if isinstance(widget, QSpinBox):
             return widget.value()
