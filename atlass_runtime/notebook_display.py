@@ -22,6 +22,9 @@ from .imageio import display_rgb8, is_image_name, network_image, read_image
 # torch.hub imports tqdm.auto, which asks for ipywidgets in a kernel that lacks them; our progress
 # is fastprogress's, so that advice is noise in the notebook.
 warnings.filterwarnings("ignore", message="IProgress not found")
+# A category named in a script the figure font lacks (Chinese, say) is drawn as boxes; matplotlib's
+# warning about each missing glyph, with a source line, would bury the run's own warnings.
+warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
 
 SPLIT_NAMES = {"train": "training", "valid": "validation", "test": "test"}
 THUMBNAIL = 96

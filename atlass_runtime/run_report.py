@@ -23,6 +23,8 @@ REPORT = "report.html"
 def _save(figure, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
+    from . import notebook_display  # noqa: F401  (its warning filters: missing glyphs are not news)
+
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(figure)          # saved, not shown: a notebook shows its figures itself

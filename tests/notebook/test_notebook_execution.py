@@ -3,7 +3,6 @@ again to resume, with a failing cell named, and from an unzipped project in an e
 has fastai and papermill but not this project (what Colab is). CPU, tiny images, minutes."""
 from __future__ import annotations
 
-import notebook_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
 
 import json
 import os
@@ -126,9 +125,10 @@ def test_a_run_with_other_settings_is_refused_until_restart(tmp_path, capsys):
     project = build_zip(sample_dataset(tmp_path / "cells"), RunConfig(process="ND", **TINY), tmp_path / "cells.zip")
     run_project(project, tmp_path / "run")
     command = ["run", str(project), "-o", str(tmp_path / "run"), "-p", "seed", "5", "-q"]
-    assert main(command) == 1                                 # the finished run has seed 0
+    assert main(command) == 1                                 # the finished run has the default seed
     err = capsys.readouterr().err
-    assert "ResumeError" in err and f"atlass run {project} --restart" in err
+    assert "ResumeError" in err and "seed: 42 -> 5" in err
+    assert f"atlass run {project} -o {tmp_path / 'run'} -p seed 5 --restart" in err   # a command to paste
     assert main(command + ["--restart"]) == 0
     results = json.loads((tmp_path / "run" / "atlass_output" / "results.json").read_text(encoding="utf-8"))
     assert results["resumed"] is False and results["config"]["seed"] == 5

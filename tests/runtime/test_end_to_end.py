@@ -59,7 +59,7 @@ def test_train_imdd_on_real_images_then_predict_a_folder(tmp_path):
     assert all(float(r["confidence"]) > 0.8 for r in rows)
     for name in ("model.pkl", "model.onnx", "model.json"):
         assert (out / "model" / name).is_file()
-    assert "Best network: ResNet18" in done.stdout
+    assert "Chosen: ResNet18" in done.stdout
     print(f"e2e IMDD train: {time.perf_counter() - started:.1f} s, test accuracy {test['accuracy']:.3f}")
 
     predictions = tmp_path / "predictions.csv"
