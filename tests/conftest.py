@@ -3,18 +3,15 @@ another folder would shadow `from conftest import ...`)."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 # On shared or small CPUs, OpenMP threads that spin while waiting slow every other process down
 # (the notebook kernels and `atlass` subprocesses the tests start inherit this).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # helpers.py, fakes.py
+import numpy as np
+import pytest
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from helpers import write_png  # noqa: E402
+from helpers import write_png     # tests/ is on the path (pyproject's pythonpath): helpers.py, fakes.py
 
 
 @pytest.fixture

@@ -1,21 +1,12 @@
 """Fixtures of the annotator tests: generated image folders, sessions closed after each test."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-# This folder is named like the package: with `pytest` (not `python -m pytest`) only tests/ is on
-# sys.path and `import annotator` would find this folder. Put the checkout first.
-REPO = Path(__file__).resolve().parents[2]
-if sys.path[:1] != [str(REPO)]:
-    sys.path.insert(0, str(REPO))
-if getattr(sys.modules.get("annotator"), "__file__", "") is None:    # imported as a namespace already
-    del sys.modules["annotator"]
-
-from annotator import Session  # noqa: E402
-from annotator_helpers import make_flat_folder, make_image_folder  # noqa: E402
+from annotator import Session
+from annotator_helpers import make_flat_folder, make_image_folder
 
 
 @pytest.fixture

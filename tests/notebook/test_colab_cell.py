@@ -3,7 +3,6 @@
 uploaded (even renamed by the browser) or put, unzipped, in Google Drive."""
 from __future__ import annotations
 
-import notebook_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
 
 import os
 import sys

@@ -1,7 +1,6 @@
 """What the notebook shows, built from a real workflow run with the fake trainer (fast)."""
 from __future__ import annotations
 
-import notebook_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
 
 from pathlib import Path
 

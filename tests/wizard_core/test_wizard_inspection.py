@@ -1,7 +1,6 @@
 """Dataset inspection: counts, unlabelled, unreadable files, and the warnings a user must see."""
 from __future__ import annotations
 
-import wizard_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
 
 import shutil
 

@@ -2,7 +2,6 @@
 parameters cell is exactly RunConfig; values appear nowhere else; Jinja decides the cells."""
 from __future__ import annotations
 
-import wizard_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
 
 import ast
 import json

@@ -1,7 +1,6 @@
 """`atlass run` without a kernel: safe extraction, project detection, parameters, the CLI's calls."""
 from __future__ import annotations
 
-import wizard_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
 
 import json
 import os

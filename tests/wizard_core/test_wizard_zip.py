@@ -2,7 +2,6 @@
 empty categories kept, a pinned requirements.txt, cancellable without leftovers."""
 from __future__ import annotations
 
-import wizard_helpers  # noqa: F401  (first: puts the repository on sys.path; see there)
 
 import ast
 import json

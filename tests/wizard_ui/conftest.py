@@ -2,20 +2,11 @@
 their background work checked to be over, at the end of each test."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-# tests/ is on sys.path and holds a folder named `wizard`: make the project's package win.
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.append(str(REPO))
-if "wizard" in sys.modules and getattr(sys.modules["wizard"], "__file__", None) is None:
-    for name in [m for m in sys.modules if m == "wizard" or m.startswith("wizard.")]:
-        del sys.modules[name]
-
-from wizard_ui_helpers import make_dataset  # noqa: E402
+from wizard_ui_helpers import make_dataset
 
 
 @pytest.fixture
