@@ -18,9 +18,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .errors import AnnotatorError
+from atlass_runtime.file_names import PSEUDO_LABELS, RESULTS, votes_name
 
-RESULTS = "results.json"
+from .errors import AnnotatorError
 
 
 class RunError(AnnotatorError):
@@ -109,7 +109,7 @@ def read_run(path: str | Path) -> RunSuggestions:
     votes: dict[int, dict[str, dict]] = {}
     for entry in results.get("rounds", []):
         number = int(entry["round"])
-        votes[number] = {row["file"]: row for row in reader.rows(f"rounds/round-{number}_votes.csv")}
+        votes[number] = {row["file"]: row for row in reader.rows(votes_name(number))}
 
     def suggestion(file: str, label: str, confidence, number) -> Suggestion:
         vote = votes.get(number, {}).get(file, {})
@@ -118,7 +118,7 @@ def read_run(path: str | Path) -> RunSuggestions:
                           _number(vote.get("bytes"), int))
 
     pseudo = [suggestion(r["file"], r["label"], r["confidence"], _number(r.get("round"), int))
-              for r in reader.rows("pseudo_labels.csv")]
+              for r in reader.rows(PSEUDO_LABELS)]
     labelled = {s.file for s in pseudo}
     last = max(votes) if votes else None
     uncertain = [suggestion(file, row["label"], row["confidence"], last)

@@ -53,13 +53,13 @@ def run_demo(args) -> int:
           f"no download), {config.image_size} px, recipe {config.recipe}, process {config.process}, "
           f"on {run.results['device']}; {run.results['models_trained_this_session']} model(s) trained, "
           f"{seconds:.0f} s for the notebook run.")
-    checked = pseudo_label_check(run.output_dir / "pseudo_labels.csv",
+    checked = pseudo_label_check(run.pseudo_labels_path,
                                  output / f"{dataset.name}_unlabelled_truth.csv")
     if checked:
         print(f"\nPseudo-labels against the sample's hidden truth: {checked[0]} of {checked[1]} correct.")
     print(f"\nExecuted notebook: {run.notebook}")
     print(f"Model:             {run.model_dir}")
-    print(f"Report:            {run.output_dir / run.results['report']} (figures in {run.output_dir / 'figures'})")
+    print(f"Report:            {run.output_dir / run.results['report']} (figures in {run.figures_dir})")
     print(f"Project zip:       {zip_path} (in Colab open {beside_notebook(zip_path).name}, which asks for "
           "the zip; or `atlass run` it)")
     return 0

@@ -17,6 +17,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from .file_names import CHECKPOINTS, REQUIREMENTS
+
 # Distribution name (as in requirements.txt) -> the module that proves it is installed.
 REQUIREMENT_MODULES = {
     "opencv-python-headless": "cv2", "opencv-python": "cv2", "scikit-learn": "sklearn",
@@ -56,7 +58,7 @@ def module_of(distribution: str) -> str:
     return REQUIREMENT_MODULES.get(key, key.replace("-", "_"))
 
 
-def missing_requirements(path: str | Path = "requirements.txt") -> list[str]:
+def missing_requirements(path: str | Path = REQUIREMENTS) -> list[str]:
     """The requirements (as written in the file) whose module cannot be imported here."""
     return [line for name, line in read_requirements(path)
             if importlib.util.find_spec(module_of(name)) is None]
@@ -74,7 +76,7 @@ def _release(version: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", version.split("+")[0])[:3])
 
 
-def outdated_requirements(path: str | Path = "requirements.txt") -> list[str]:
+def outdated_requirements(path: str | Path = REQUIREMENTS) -> list[str]:
     """The requirements to install because an installed package is older than the runtime
     supports (with the packages upgraded together with it), as written in the file."""
     lines = dict(read_requirements(path))
@@ -100,7 +102,7 @@ def _installed_constraints() -> list[str]:
     return [f"{name}=={installed_version(name)}" for name in KEEP_INSTALLED if installed_version(name)]
 
 
-def install_missing_requirements(path: str | Path = "requirements.txt", runner=subprocess.check_call) -> list[str]:
+def install_missing_requirements(path: str | Path = REQUIREMENTS, runner=subprocess.check_call) -> list[str]:
     """pip-install only what is missing or too old, never replacing the installed PyTorch.
 
     Installed packages are kept even when their version differs from the pinned one, unless the
@@ -169,7 +171,7 @@ def results_zip(output_dir: str | Path, zip_path: str | Path | None = None) -> P
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(output.rglob("*")):
             relative = path.relative_to(output)
-            if path.is_file() and relative.parts[0] != "checkpoints" and not path.name.endswith(".partial"):
+            if path.is_file() and relative.parts[0] != CHECKPOINTS and not path.name.endswith(".partial"):
                 archive.write(path, f"{output.name}/{relative.as_posix()}")
     return zip_path
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from .errors import AtlassError
+from .file_names import MODEL, MODEL_META, MODEL_ONNX, MODEL_PICKLE, README
 from .networks import IMAGENET_MEAN, IMAGENET_STD
 
 PREPROCESSING = (
@@ -50,8 +51,8 @@ def export_model(learn, network: str, classes: list[str], size: int, folder: Pat
                  mean=IMAGENET_MEAN, std=IMAGENET_STD) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     learn.path = folder
-    learn.export("model.pkl")
-    onnx_path = folder / "model.onnx"
+    learn.export(MODEL_PICKLE)
+    onnx_path = folder / MODEL_ONNX
     _export_onnx(learn.model, size, onnx_path, mean, std)
     meta = {
         "network": network,
@@ -65,13 +66,13 @@ def export_model(learn, network: str, classes: list[str], size: int, folder: Pat
         "resize": RESIZE,
         "loading": LOADING,
     }
-    meta_path = folder / "model.json"
+    meta_path = folder / MODEL_META
     meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    readme = folder / "README.md"
+    readme = folder / README
     readme.write_text(MODEL_README.format(network=network, classes=", ".join(classes), size=size,
                                           mean=list(mean), std=list(std), preprocessing=PREPROCESSING,
                                           loading=LOADING), encoding="utf-8")
-    return [folder / "model.pkl", onnx_path, meta_path, readme]
+    return [folder / MODEL_PICKLE, onnx_path, meta_path, readme]
 
 
 MODEL_README = """# The exported model ({network})
@@ -108,10 +109,10 @@ def find_model_files(model: str | Path) -> tuple[Path, dict]:
     if not model.exists():
         raise AtlassError(f"{model} does not exist; give the 'model' folder a run wrote")
     folder = model if model.is_dir() else model.parent
-    if model.is_dir() and not (folder / "model.json").is_file() and (folder / "model" / "model.json").is_file():
-        folder = folder / "model"                       # a run's output folder
-    pkl = model if model.is_file() and model.suffix == ".pkl" else folder / "model.pkl"
-    meta_path = folder / "model.json"
+    if model.is_dir() and not (folder / MODEL_META).is_file() and (folder / MODEL / MODEL_META).is_file():
+        folder = folder / MODEL                         # a run's output folder
+    pkl = model if model.is_file() and model.suffix == ".pkl" else folder / MODEL_PICKLE
+    meta_path = folder / MODEL_META
     if not pkl.is_file() or not meta_path.is_file():
         raise AtlassError(f"{model} is not an exported ATLASS model; give the 'model' folder a run "
                           "wrote (it holds model.pkl and model.json)")

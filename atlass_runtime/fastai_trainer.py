@@ -186,15 +186,16 @@ class FastaiTrainer:
             learn.remove_cb(learn.progress)
         return learn
 
-    def _fit(self, learn: Learner, epochs: int, lr, stage: str) -> None:
+    def _fit(self, learn: Learner, epochs: int, lr, stage: str, cbs: list[Callback] = ()) -> None:
         self._say(f"    {stage}: {epochs} epoch(s) x {len(learn.dls.train)} step(s) of "
                   f"{learn.dls.train.bs} images = {epochs * len(learn.dls.train)} optimiser steps")
         self.last_steps[stage] = epochs * len(learn.dls.train)
         if self.progress == "bars":
-            learn.fit_one_cycle(epochs, lr)
+            learn.fit_one_cycle(epochs, lr, cbs=list(cbs))
             return
         with learn.no_logging():  # the Recorder would print raw value lists without a bar
-            learn.fit_one_cycle(epochs, lr, cbs=[EpochLines(self.log, stage)] if self.progress == "lines" else [])
+            lines = [EpochLines(self.log, stage)] if self.progress == "lines" else []
+            learn.fit_one_cycle(epochs, lr, cbs=[*cbs, *lines])
 
     def train(self, network: str, train: LabelledArrays, valid: LabelledArrays) -> FastaiModel:
         cfg = self.config
@@ -220,7 +221,11 @@ class FastaiTrainer:
         if self.recipe.probe_first:
             self._fit_probe(learn, network, train)
         if cfg.epochs_frozen:
-            self._fit(learn, cfg.epochs_frozen, STAGE1_LR, "stage 1 (head)")
+            # The head's epochs must see the features the probe was fitted on: a random body's
+            # BatchNorm would otherwise trade its statistics for those of a few small batches.
+            hold_bn = self.recipe.probe_first and not any(isinstance(c, KeepBatchNormStatistics) for c in learn.cbs)
+            self._fit(learn, cfg.epochs_frozen, STAGE1_LR, "stage 1 (head)",
+                      [KeepBatchNormStatistics()] if hold_bn else [])
         self.kept_stage = "stage 1"
         if cfg.epochs_unfrozen:
             guard = self.recipe.keep_better_stage and len(valid) > 0

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .file_names import FIGURES, MODEL, MODEL_FILES, PSEUDO_LABELS, REPORT, RESULTS, SKIPPED, SPLIT
 from .imageio import display_rgb8, is_image_name, network_image, read_image
 
 # torch.hub imports tqdm.auto, which asks for ipywidgets in a kernel that lacks them; our progress
@@ -341,9 +342,8 @@ def confusion_matrices(results: dict, split: str = "test") -> None:
 def exported_files_table(output_dir) -> pd.DataFrame:
     """The files a run wrote that a user keeps (the model's three forms, the figures), with sizes."""
     output = Path(output_dir)
-    names = ["report.html", "model/model.pkl", "model/model.onnx", "model/model.json", "results.json",
-             "pseudo_labels.csv", "split.csv", "skipped_files.csv"]
-    names += sorted(p.relative_to(output).as_posix() for p in (output / "figures").glob("*.png"))
+    names = [REPORT, *(f"{MODEL}/{name}" for name in MODEL_FILES[:3]), RESULTS, PSEUDO_LABELS, SPLIT, SKIPPED]
+    names += sorted(p.relative_to(output).as_posix() for p in (output / FIGURES).glob("*.png"))
     rows = [{"file": name, "size": _size((output / name).stat().st_size)}
             for name in names if (output / name).is_file()]
     return pd.DataFrame(rows, columns=["file", "size"]).set_index("file")

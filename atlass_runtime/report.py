@@ -8,6 +8,7 @@ from pathlib import Path
 from . import guard_rails
 from ._version import __version__
 from .candidates import LABELS_ALONE, verdict
+from .file_names import PSEUDO_LABELS
 
 
 def build_results(workflow, candidates: list[dict], chosen: dict, model_files: list[Path]) -> dict:
@@ -32,7 +33,7 @@ def build_results(workflow, candidates: list[dict], chosen: dict, model_files: l
         "stop_reason": state.stop_reason,
         "transforms_chosen": state.transform_choice,
         "pseudo_labels": {"total": len(state.pseudo_labels), "per_class": pseudo_per_class,
-                          "file": "pseudo_labels.csv"},
+                          "file": PSEUDO_LABELS},
         "candidates": candidates,
         "labels_alone": [c["name"] for c in candidates if c["trained_on"] == LABELS_ALONE],
         "selected": {"name": chosen["name"], "network": chosen["network"], "trained_on": chosen["trained_on"],

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-FIGURES = "figures"
-REPORT = "report.html"
+from .file_names import FIGURES, REPORT, votes_name
+
 
 
 def _save(figure, path: Path) -> Path:
@@ -58,7 +58,7 @@ def confidence_figure(output_dir: Path, rounds: list[dict]):
 
     found = []
     for entry in rounds:
-        path = output_dir / "rounds" / f"round-{entry['round']}_votes.csv"
+        path = output_dir / votes_name(entry["round"])
         if path.is_file():
             with open(path, newline="", encoding="utf-8") as handle:
                 found.append((entry, [float(row["confidence"]) for row in csv.DictReader(handle)]))

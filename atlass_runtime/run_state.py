@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ResumeError
+from .file_names import RUN_STATE
 from .files import atomic_write_json, read_json
 
-STATE_FILE = "run_state.json"
 STATE_VERSION = 2
 
 
@@ -28,7 +28,7 @@ class DatasetChangedError(ResumeError):
 
 def saved_signature(folder: Path) -> str | None:
     """The dataset signature of the run saved in `folder`, or None."""
-    path = Path(folder) / STATE_FILE
+    path = Path(folder) / RUN_STATE
     try:
         return read_json(path)["dataset"] if path.is_file() else None
     except (ValueError, KeyError, TypeError):
@@ -67,7 +67,7 @@ class RunState:
 
     # ------------------------------------------------------------------ persistence
     def save(self, folder: Path) -> None:
-        atomic_write_json(folder / STATE_FILE, {
+        atomic_write_json(folder / RUN_STATE, {
             "version": STATE_VERSION,
             "fingerprint": self.fingerprint,
             "dataset": self.dataset,
@@ -83,7 +83,7 @@ class RunState:
     @classmethod
     def open(cls, folder: Path, fingerprint: dict, dataset: str, restart: bool = False) -> tuple["RunState", bool]:
         """(state, resumed). A fresh state unless `folder` holds a compatible unfinished run."""
-        path = folder / STATE_FILE
+        path = folder / RUN_STATE
         if restart or not path.is_file():
             return cls(fingerprint, dataset), False
         saved = read_json(path)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +22,7 @@ from .acceptance import labelled_shares
 from .config import RunConfig
 from .dataset import Dataset, scan_dataset
 from .errors import ConfigError, SkippedFilesWarning
+from .file_names import CHECKPOINTS, MODEL, PSEUDO_LABELS, RESULTS, SKIPPED, SPLIT, RunOutput, votes_name
 from .files import atomic_write_csv, atomic_write_json
 from .image_store import ImageStore
 from .run_state import DatasetChangedError, RunState, dataset_signature, next_free_folder, saved_signature
@@ -32,24 +32,6 @@ from .split import Split, require_examples, stratified_split
 from .trainer import LabelledArrays, Trainer
 
 Log = Callable[[str], None]
-
-
-@dataclass
-class WorkflowResult:
-    results: dict
-    output_dir: Path
-
-    @property
-    def model_dir(self) -> Path:
-        return self.output_dir / "model"
-
-    @property
-    def results_path(self) -> Path:
-        return self.output_dir / "results.json"
-
-    @property
-    def pseudo_labels_path(self) -> Path:
-        return self.output_dir / "pseudo_labels.csv"
 
 
 def dataset_changed_since(config: RunConfig, output: Path) -> bool:
@@ -62,8 +44,8 @@ def dataset_changed_since(config: RunConfig, output: Path) -> bool:
         return False
     root = Path(config.dataset_dir)
     skipped = set()
-    if (output / "skipped_files.csv").is_file():
-        with open(output / "skipped_files.csv", newline="", encoding="utf-8") as handle:
+    if (output / SKIPPED).is_file():
+        with open(output / SKIPPED, newline="", encoding="utf-8") as handle:
             skipped = {row["file"] for row in csv.DictReader(handle)}
     dataset = scan_dataset(root)
 
@@ -82,7 +64,7 @@ def default_trainer_factory(classes: list[str], config: RunConfig, log: Log = pr
 
 
 def run_workflow(config: RunConfig, trainer_factory=default_trainer_factory, log: Log = print,
-                 restart: bool = False) -> WorkflowResult:
+                 restart: bool = False) -> RunOutput:
     """Run (or resume) the whole workflow described by `config`; return its results."""
     return Workflow(config, trainer_factory, log, restart).run()
 
@@ -108,7 +90,7 @@ class Workflow:
             self.output = new
             self.state, self.resumed = RunState.open(self.output, config.fingerprint(), self._signature(), restart)
         if restart:
-            shutil.rmtree(self.output / "checkpoints", ignore_errors=True)
+            shutil.rmtree(self.output / CHECKPOINTS, ignore_errors=True)
         self._write_inputs()
         self.trainer = trainer_factory(self.classes, config, log)
         self._share_found_rates()
@@ -162,9 +144,9 @@ class Workflow:
     def _write_inputs(self) -> None:
         """What this run reads: the files left out, and which image went to which split."""
         self.output.mkdir(parents=True, exist_ok=True)
-        atomic_write_csv(self.output / "skipped_files.csv", ["file", "reason"],
+        atomic_write_csv(self.output / SKIPPED, ["file", "reason"],
                          [(self.relative(p), why) for p, why in self.dataset.skipped])
-        atomic_write_csv(self.output / "split.csv", ["file", "label", "split"], sorted(
+        atomic_write_csv(self.output / SPLIT, ["file", "label", "split"], sorted(
             (self.relative(self.dataset.labelled[i][0]), self.dataset.labelled[i][1], name)
             for name in ("train", "valid", "test") for i in self.split.of(name)))
 
@@ -191,7 +173,7 @@ class Workflow:
     # ------------------------------------------------------------------ stages
     # A notebook calls these one per cell; run() calls them in order. Each is safe to call
     # again after a kill: finished work is loaded, not redone.
-    def run(self) -> WorkflowResult:
+    def run(self) -> RunOutput:
         self.pseudo_label()
         self.train_final()
         return self.evaluate_and_export()
@@ -214,12 +196,12 @@ class Workflow:
         self.finals = {net: self._model("final", net) for net in self.config.networks}
         return self.finals
 
-    def evaluate_and_export(self) -> WorkflowResult:
+    def evaluate_and_export(self) -> RunOutput:
         """Choose on validation, report every candidate on test, export the chosen model."""
         if not self.finals:
             self.train_final()
         results = self._evaluate_and_export(self.finals)
-        return WorkflowResult(results, self.output)
+        return RunOutput(self.output, results, self.config)
 
     def _pool(self) -> list[Path]:
         """The images this round votes on: the unlabelled ones not pseudo-labelled yet, or, when
@@ -276,7 +258,7 @@ class Workflow:
         files = [self.relative(p) for p in pool]
         before = {e["file"]: e["label"] for e in self.state.pseudo_labels}
         sizes = [p.stat().st_size if p.exists() else -1 for p in pool]
-        atomic_write_csv(self.output / "rounds" / f"round-{number}_votes.csv", list(VOTE_COLUMNS),
+        atomic_write_csv(self.output / votes_name(number), list(VOTE_COLUMNS),
                          vote_rows(files, votes, accepted, self.classes, before, sizes))
         previous = self.state.pseudo_labels
         self.state.pseudo_labels = new_pseudo_labels(previous, files, votes, accepted, self.classes,
@@ -334,7 +316,7 @@ class Workflow:
         self.log(f"Pseudo-labelling finished: {reason}; {len(self.state.pseudo_labels)} pseudo-label(s) in all.")
 
     def _write_pseudo_labels(self) -> None:
-        atomic_write_csv(self.output / "pseudo_labels.csv", ["file", "label", "confidence", "round"],
+        atomic_write_csv(self.output / PSEUDO_LABELS, ["file", "label", "confidence", "round"],
                          [(e["file"], e["label"], e["confidence"], e["round"]) for e in self.state.pseudo_labels])
 
     # ------------------------------------------------------------------ models
@@ -373,8 +355,8 @@ class Workflow:
         reused = network in getattr(self.trainer, "known_lrs", {}) and self.config.recipe_info.reuse_lr
         model = self.trainer.train(network, train, valid)
         seconds = time.perf_counter() - started
-        checkpoint = f"checkpoints/{source}_{network.replace('/', '_')}.pth"
-        (self.output / "checkpoints").mkdir(parents=True, exist_ok=True)
+        checkpoint = f"{CHECKPOINTS}/{source}_{network.replace('/', '_')}.pth"
+        (self.output / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
         self.trainer.save(model, self.output / checkpoint)
         self.state.trained.append({"stage": source, "network": network, "checkpoint": checkpoint,
                                    "seconds": round(seconds, 2), "lr": getattr(self.trainer, "last_lr", None),
@@ -407,14 +389,14 @@ class Workflow:
         chosen = choose(candidates, self.config)
         self.log(f"Chosen on the {self.config.select_on} split: {chosen['name']}.")
         model_files = self.trainer.export(self.candidate_models[chosen["name"]], chosen["network"],
-                                          self.output / "model")
+                                          self.output / MODEL)
         results = build_results(self, candidates, chosen, model_files)
         from .run_report import write_figures, write_report
 
         figures = write_figures(self, results)
         results["figures"] = [p.relative_to(self.output).as_posix() for p in figures]
         results["report"] = write_report(self, results, figures).relative_to(self.output).as_posix()
-        atomic_write_json(self.output / "results.json", results)
+        atomic_write_json(self.output / RESULTS, results)
         self.log(f"Results: {self.output / 'results.json'}; report: {self.output / results['report']}; "
                  f"model: {self.output / 'model'}.")
         return results

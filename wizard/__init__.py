@@ -11,7 +11,7 @@ The public API (stable; the Qt wizard and `atlass export` / `atlass run` are bui
     build_zip(dataset_dir, config, zip_path, progress=None, cancel=None, name=None, exclude=())
         write the project zip; progress(bytes_done, bytes_total), cancel() -> True stops it
         with ExportCancelled and leaves no file behind
-    run_project(zip_or_dir, output=None, parameters={}, restart=False) -> ProjectRun
+    run_project(zip_or_dir, output=None, parameters={}, restart=False) -> RunOutput (atlass_runtime.file_names)
         execute the notebook headless with papermill (resumable, or started again with
         restart=True; errors name the failing cell)
     extract_project(zip_path, target)
@@ -25,12 +25,12 @@ from .errors import (ExportCancelled, KernelStoppedError, NotebookExecutionError
                      UnsafeArchiveError)
 from .inspection import DatasetReport, Finding, inspect_dataset
 from .render import render_notebook
-from .run_project import ProjectRun, run_project
+from .run_project import run_project
 from .safe_extract import extract_project
 from .zip_builder import build_zip, project_config
 
 __all__ = [
     "inspect_dataset", "DatasetReport", "Finding", "render_notebook", "build_zip", "project_config",
-    "run_project", "ProjectRun", "extract_project", "ProjectError", "UnsafeArchiveError",
+    "run_project", "extract_project", "ProjectError", "UnsafeArchiveError",
     "ExportCancelled", "NotebookExecutionError", "KernelStoppedError",
 ]

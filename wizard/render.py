@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 from nbformat import v4
 
-from atlass_runtime import RunConfig, __version__
+from atlass_runtime import RunConfig, __version__, file_names
 
 from .templates import comment, render_cells, render_text
 
@@ -61,11 +61,17 @@ def parameters(config: RunConfig) -> list[dict]:
             for name, value in config.to_dict().items()]
 
 
+# The project's file names as the notebook's code needs them (its first cells run before
+# atlass_runtime can be imported).
+PROJECT_NAMES = {"notebook": file_names.NOTEBOOK, "config": file_names.CONFIG, "runtime": file_names.RUNTIME,
+                 "requirements": file_names.REQUIREMENTS, "project_items": file_names.PROJECT_ITEMS}
+
+
 def template_context(config: RunConfig, name: str) -> dict:
     """What the notebook template sees. The values themselves are only in `parameters`, so a
     template cannot paste one into a code cell by mistake."""
     return {"name": name, "process": config.process_info, "parameters": parameters(config),
-            "field_names": RunConfig.field_names(), "atlass_version": __version__}
+            "field_names": RunConfig.field_names(), "atlass_version": __version__, "files": PROJECT_NAMES}
 
 
 def render_notebook(config: RunConfig, name: str = "ATLASS project",
@@ -87,7 +93,7 @@ def render_notebook(config: RunConfig, name: str = "ATLASS project",
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
         "accelerator": "GPU",
-        "colab": {"name": "atlass.ipynb", "provenance": [], "gpuType": "T4"},
+        "colab": {"name": file_names.NOTEBOOK, "provenance": [], "gpuType": "T4"},
         "atlass": {"generator": f"atlass {__version__}", "project": name},
     })
     notebook.nbformat_minor = max(notebook.nbformat_minor, 5)  # cell ids need 4.5

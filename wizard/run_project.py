@@ -15,7 +15,6 @@ import os
 import shlex
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -23,10 +22,11 @@ import nbformat
 
 from atlass_runtime import RunConfig
 from atlass_runtime.errors import ConfigError
+from atlass_runtime.file_names import CONFIG, NOTEBOOK, RESULTS, RunOutput
 from atlass_runtime.run_state import next_free_folder
 
 from .errors import KernelStoppedError, NotebookExecutionError, ProjectError
-from .safe_extract import NOTEBOOK_NAME, extract_project, project_folder_name, read_member
+from .safe_extract import extract_project, project_folder_name, read_member
 
 EXECUTED_NAME = "atlass_executed.ipynb"
 KERNEL_NAME = "python3"
@@ -36,27 +36,6 @@ RESTART_VARIABLE = "ATLASS_RESTART"
 # Set to "lines" for the kernel: training prints one line per epoch (progress bars would reach a
 # terminal as nothing for minutes).
 PROGRESS_VARIABLE = "ATLASS_PROGRESS"
-
-
-@dataclass
-class ProjectRun:
-    """Where a finished run put things."""
-    project_dir: Path
-    output_dir: Path
-    notebook: Path            # the executed notebook
-    config: RunConfig
-
-    @property
-    def results_path(self) -> Path:
-        return self.output_dir / "results.json"
-
-    @property
-    def model_dir(self) -> Path:
-        return self.output_dir / "model"
-
-    @property
-    def results(self) -> dict:
-        return json.loads(self.results_path.read_text(encoding="utf-8"))
 
 
 def resolve_parameters(base: dict, overrides: dict) -> tuple[RunConfig, dict]:
@@ -120,8 +99,8 @@ def open_project(project: str | Path, output: str | Path | None = None) -> tuple
     if project.is_file():
         target = Path(output) if output else Path.cwd() / project_folder_name(project)
         return extract_project(project, target), None
-    if not (project / NOTEBOOK_NAME).is_file() or not (project / "config.json").is_file():
-        raise ProjectError(f"{project} is not an ATLASS project folder: it needs {NOTEBOOK_NAME} and "
+    if not (project / NOTEBOOK).is_file() or not (project / CONFIG).is_file():
+        raise ProjectError(f"{project} is not an ATLASS project folder: it needs {NOTEBOOK} and "
                            "config.json (unzip a project made by `atlass export` or the wizard)")
     return project, (Path(output).resolve() if output else None)
 
@@ -129,9 +108,9 @@ def open_project(project: str | Path, output: str | Path | None = None) -> tuple
 def project_settings(project: str | Path) -> dict:
     """The config.json of a project zip or folder, read without unpacking anything."""
     project = Path(project)
-    text = read_member(project, "config.json") if project.is_file() else None
-    if project.is_dir() and (project / "config.json").is_file():
-        text = (project / "config.json").read_bytes()
+    text = read_member(project, CONFIG) if project.is_file() else None
+    if project.is_dir() and (project / CONFIG).is_file():
+        text = (project / CONFIG).read_bytes()
     if text is None:
         raise ProjectError(f"{project} is not an ATLASS project: it has no config.json")
     try:
@@ -144,7 +123,7 @@ def executed_notebook_path(output_dir: Path) -> Path:
     """Where the executed notebook goes: a finished run's is never overwritten (a new run with
     other settings in the same folder, even one that stops at once, gets its own file)."""
     path = output_dir / EXECUTED_NAME
-    if not (path.is_file() and (output_dir / "results.json").is_file()):
+    if not (path.is_file() and (output_dir / RESULTS).is_file()):
         return path
     number = 2
     while (output_dir / f"{path.stem}-{number}{path.suffix}").exists():
@@ -155,7 +134,7 @@ def executed_notebook_path(output_dir: Path) -> Path:
 def run_project(project: str | Path, output: str | Path | None = None, parameters: dict | None = None, *,
                 python: str | Path | None = None, stdout: TextIO | None = None,
                 stderr: TextIO | None = None, timeout: int | None = None, restart: bool = False,
-                command: list[str] | None = None) -> ProjectRun:
+                command: list[str] | None = None) -> RunOutput:
     """Execute a project's notebook; return where the results are.
 
     project: a project zip or an unpacked project folder. output: for a zip, the folder it is
@@ -179,7 +158,7 @@ def run_project(project: str | Path, output: str | Path | None = None, parameter
         resolve_parameters(project_settings(project), dict(parameters or {}))
     project_dir, results_dir = open_project(project, output)
     project_dir = project_dir.resolve()
-    base = json.loads((project_dir / "config.json").read_text(encoding="utf-8"))
+    base = json.loads((project_dir / CONFIG).read_text(encoding="utf-8"))
     overrides = dict(parameters or {})
     if results_dir is not None:
         overrides["output_dir"] = str(results_dir)
@@ -194,7 +173,7 @@ def run_project(project: str | Path, output: str | Path | None = None, parameter
         output_dir = new
     output_dir.mkdir(parents=True, exist_ok=True)
     executed = executed_notebook_path(output_dir)
-    source = project_dir / NOTEBOOK_NAME
+    source = project_dir / NOTEBOOK
     with kernel_for(python) as kernel, environment_variable(RESTART_VARIABLE, "1" if restart else "0"), \
             environment_variable(PROGRESS_VARIABLE, "lines"):
         try:
@@ -213,7 +192,7 @@ def run_project(project: str | Path, output: str | Path | None = None, parameter
             raise KernelStoppedError(f"a cell ran longer than the {timeout} s allowed", executed) from None
         except DeadKernelError as exc:
             raise KernelStoppedError(f"its kernel stopped ({exc}); it may have run out of memory", executed) from None
-    return ProjectRun(project_dir, output_dir, executed, config)
+    return RunOutput(output_dir, config=config, project_dir=project_dir, notebook=executed)
 
 
 def _dataset_changed(project_dir: Path, config: RunConfig, output_dir: Path) -> bool:

@@ -23,12 +23,12 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
+from atlass_runtime.file_names import CONFIG, NOTEBOOK, PROJECT_FILES, PROJECT_FOLDERS
+
 from .errors import ProjectError, UnsafeArchiveError
 
-NOTEBOOK_NAME = "atlass.ipynb"
-# What an unpacked project consists of (design section 3); replaced when unpacking again.
-PROJECT_FILES = (NOTEBOOK_NAME, "config.json", "README.md", "requirements.txt")
-PROJECT_FOLDERS = ("atlass_runtime", "dataset")
+# What an unpacked project consists of (design section 3: PROJECT_FILES, PROJECT_FOLDERS) is
+# replaced when unpacking again.
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -57,12 +57,12 @@ def entry_parts(info: zipfile.ZipInfo, archive_path) -> list[str]:
 
 def _project_prefix(names: list[list[str]], archive_path) -> int:
     """How many leading components to strip: 0 (project at the root) or 1 (one top folder)."""
-    if [NOTEBOOK_NAME] in names:
+    if [NOTEBOOK] in names:
         return 0
     tops = {parts[0] for parts in names}
-    if len(tops) == 1 and [next(iter(tops)), NOTEBOOK_NAME] in names:
+    if len(tops) == 1 and [next(iter(tops)), NOTEBOOK] in names:
         return 1
-    raise ProjectError(f"{archive_path} is not an ATLASS project: it has no {NOTEBOOK_NAME} at its root "
+    raise ProjectError(f"{archive_path} is not an ATLASS project: it has no {NOTEBOOK} at its root "
                        "or in its one top folder. Give a zip made by `atlass export` or the wizard.")
 
 
@@ -116,7 +116,7 @@ def project_folder_name(zip_path: str | Path) -> str:
 
 def is_project_folder(folder: Path) -> bool:
     """Whether `folder` holds an unpacked project (its notebook, the first file unpacked)."""
-    return (folder / NOTEBOOK_NAME).is_file()
+    return (folder / NOTEBOOK).is_file()
 
 
 def _same_file(path: Path, info: zipfile.ZipInfo) -> bool:
@@ -189,7 +189,7 @@ def extract_project(zip_path: str | Path, target: str | Path) -> Path:
             raise ProjectError(f"{target} is a file; give a folder to unpack the project into")
         earlier = target.exists() and any(target.iterdir())
         if earlier and not is_project_folder(target):
-            raise ProjectError(f"{target} is not empty and holds no ATLASS project (no {NOTEBOOK_NAME}); "
+            raise ProjectError(f"{target} is not empty and holds no ATLASS project (no {NOTEBOOK}); "
                                "nothing in it was changed. Choose a new or empty folder (or the folder of an "
                                "earlier run of this project, to continue it)")
         root = target.resolve()
@@ -201,15 +201,15 @@ def extract_project(zip_path: str | Path, target: str | Path) -> Path:
         target.mkdir(parents=True, exist_ok=True)
         if earlier:
             names = {"/".join(parts): info for info, parts in entries}
-            config = names.get("config.json")
-            old_config = (root / "config.json").read_text(encoding="utf-8", errors="replace") \
-                if (root / "config.json").is_file() else None
+            config = names.get(CONFIG)
+            old_config = (root / CONFIG).read_text(encoding="utf-8", errors="replace") \
+                if (root / CONFIG).is_file() else None
             folders = {"/".join(parts[:i]) for _, parts in entries for i in range(1, len(parts))}
             _remove_stale(root, {n for n, i in names.items() if not i.is_dir()},
                           folders | {n for n, i in names.items() if i.is_dir()},
                           _output_folders(old_config, archive.read(config) if config else None))
         # The notebook first: a folder left by an interrupted unpacking is known as a project.
-        entries.sort(key=lambda entry: entry[1] != [NOTEBOOK_NAME])
+        entries.sort(key=lambda entry: entry[1] != [NOTEBOOK])
         for info, parts in entries:
             destination = root.joinpath(*parts)
             if info.is_dir():

@@ -23,15 +23,13 @@ from typing import Callable
 import atlass_runtime
 from atlass_runtime import RunConfig, scan_dataset
 from atlass_runtime.dataset import UNLABELLED, Dataset
+from atlass_runtime.file_names import CONFIG, DATASET, NOTEBOOK, OUTPUT, README, REQUIREMENTS, RUNTIME
 from atlass_runtime.files import atomic_write_text
 
 from .errors import ExportCancelled, ProjectError
 from .render import notebook_text, render_notebook, render_readme
 from .requirements import pinned_requirements, requirements_text
 
-NOTEBOOK_NAME = "atlass.ipynb"
-DATASET_FOLDER = "dataset"
-DEFAULT_OUTPUT = "atlass_output"
 STREAM_ABOVE = 64 * 2**20        # files larger than this are streamed instead of read at once
 WRITE_BUFFER = 4 * 2**20
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
@@ -64,9 +62,9 @@ def project_config(config: RunConfig) -> RunConfig:
     dataset, where the run's files would be read as images)."""
     output = PurePosixPath(config.output_dir.replace("\\", "/"))
     if (output.is_absolute() or ".." in output.parts or re.match(r"^[A-Za-z]:", config.output_dir)
-            or output.parts[:1] in ((DATASET_FOLDER,), ())):
-        output = PurePosixPath(DEFAULT_OUTPUT)
-    return config.replace(dataset_dir=DATASET_FOLDER, output_dir=output.as_posix())
+            or output.parts[:1] in ((DATASET,), ())):
+        output = PurePosixPath(OUTPUT)
+    return config.replace(dataset_dir=DATASET, output_dir=output.as_posix())
 
 
 def _posix(path: Path, start: Path) -> str:
@@ -139,16 +137,16 @@ def plan_zip(dataset: Dataset, config: RunConfig, name: str, zip_name: str, excl
     notebook = notebook_text(render_notebook(config, name))
     readme = render_readme(config, name, zip_name, pinned_requirements(config.networks))
     files: list[Entry] = [
-        Entry(f"{name}/{NOTEBOOK_NAME}", text=notebook),
-        Entry(f"{name}/config.json", text=config.to_json()),
-        Entry(f"{name}/README.md", text=readme),
-        Entry(f"{name}/requirements.txt", text=requirements_text(config.networks)),
+        Entry(f"{name}/{NOTEBOOK}", text=notebook),
+        Entry(f"{name}/{CONFIG}", text=config.to_json()),
+        Entry(f"{name}/{README}", text=readme),
+        Entry(f"{name}/{REQUIREMENTS}", text=requirements_text(config.networks)),
     ]
-    files += [Entry(f"{name}/atlass_runtime/{rel}", source=p) for rel, p in runtime_files()]
-    files += [Entry(f"{name}/{DATASET_FOLDER}/{rel}", source=p) for rel, p in dataset_entries(dataset, exclude)]
-    folders = {f"{name}/", f"{name}/atlass_runtime/", f"{name}/{DATASET_FOLDER}/",
-               f"{name}/{DATASET_FOLDER}/{UNLABELLED}/"}
-    folders.update(f"{name}/{DATASET_FOLDER}/{c}/" for c in dataset.classes)   # empty ones too
+    files += [Entry(f"{name}/{RUNTIME}/{rel}", source=p) for rel, p in runtime_files()]
+    files += [Entry(f"{name}/{DATASET}/{rel}", source=p) for rel, p in dataset_entries(dataset, exclude)]
+    folders = {f"{name}/", f"{name}/{RUNTIME}/", f"{name}/{DATASET}/",
+               f"{name}/{DATASET}/{UNLABELLED}/"}
+    folders.update(f"{name}/{DATASET}/{c}/" for c in dataset.classes)   # empty ones too
     for entry in files:
         parts = entry.name.split("/")[:-1]
         folders.update("/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1))
@@ -224,7 +222,7 @@ def build_zip(dataset_dir: str | Path, config: RunConfig, zip_path: str | Path, 
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    notebook = next(e for e in entries if e.name == f"{name}/{NOTEBOOK_NAME}")
+    notebook = next(e for e in entries if e.name == f"{name}/{NOTEBOOK}")
     atomic_write_text(beside_notebook(zip_path), notebook.text)
     return zip_path
 
