@@ -254,11 +254,11 @@ class RunConfig:
                               "choose an iterative process to use a threshold")
 
         self.vote = _choice("vote", self.vote, VOTES)
-        self.class_balance = _applies("class_balance", self.class_balance, process.distills,
+        self.class_balance = _applies("class_balance", self.class_balance, process.settable("class_balance"),
                                       f"process {process.code} uses no unlabelled images")
-        self.calibrate = _applies("calibrate", self.calibrate, process.distills,
+        self.calibrate = _applies("calibrate", self.calibrate, process.settable("calibrate"),
                                   f"process {process.code} uses no unlabelled images")
-        self.revote = _applies("revote", self.revote, process.iterative,
+        self.revote = _applies("revote", self.revote, process.settable("revote"),
                                f"process {process.code} " + ("votes once; re-voting needs an iterative process"
                                                              if process.distills else "uses no unlabelled images"))
         self.candidates = _choice("candidates", self.candidates, CANDIDATES)

@@ -40,6 +40,62 @@ class Process:
             return 0
         return 5 if self.iterative else 1
 
+    # ------------------------------------------------------------------ behaviour
+    def settable(self, setting: str) -> bool:
+        """Whether a user choosing this process has a say in a RunConfig setting (the wizard
+        shows a page only when it holds one; a setting without a say keeps the process's value)."""
+        if setting == "transforms":
+            return self.uses_transforms
+        if setting in ("threshold", "max_rounds", "revote"):
+            return self.iterative
+        if setting in ("vote", "class_balance", "calibrate", "candidates"):
+            return self.distills
+        return True
+
+    def models_trained(self, networks: int, max_rounds: int) -> tuple[int, int]:
+        """(fewest, most) networks a run trains (design section 4). ND trains each network once;
+        a distilling process trains them once per pseudo-labelling round and once more on manual
+        + pseudo labels (2m for one round); an iterative one stops early when a round accepts no
+        image (its models are then the final ones: m at the fewest), after max_rounds at most."""
+        if not self.distills:
+            return networks, networks
+        if not self.iterative:
+            return 2 * networks, 2 * networks
+        return networks, networks * (max_rounds + 1)
+
+    def training_plan(self, networks: int, max_rounds: int) -> str:
+        """How it trains them, in a few words, for the wizard's cost line."""
+        each = f"{networks} network{'s' if networks != 1 else ''}"
+        if not self.distills:
+            return f"Trains {each} once"
+        if not self.iterative:
+            return f"Trains {each} to label the unlabelled images, then again on all the labels"
+        rounds = f"{max_rounds} round{'s' if max_rounds != 1 else ''}"
+        return (f"Trains {each} in each round (at most {rounds}; fewer when a round adds no image), "
+                "then again on all the labels")
+
+    def steps(self) -> list[str]:
+        """What a run does, step by step, in plain words (the notebook's introduction)."""
+        networks = "Each network" if self.multi_network else "A network"
+        split = ("The images are read, and the labelled ones of each category are split at random into "
+                 "*training* images (to learn from), *validation* images (to choose the best model) and "
+                 "*test* images (kept apart, only to report how good the final model is).")
+        if self.distills:
+            views = (", looking at each one as it is and in transformed versions (flipped, blurred...)"
+                     if self.uses_transforms else "")
+            kept = ("Only confident labels are kept (pseudo-labels); training and labelling repeat while "
+                    "new images keep being added." if self.iterative else "Every voted label is kept (pseudo-labels).")
+            training = [f"{networks} is trained on the training images, then labels your unlabelled images{views}. {kept}",
+                        f"The final {'networks are' if self.multi_network else 'network is'} trained on your "
+                        "labels plus the pseudo-labels."]
+        else:
+            training = [f"{'Each network is' if self.multi_network else 'The network is'} trained on the "
+                        "training images only (unlabelled images are not used)."]
+        chosen = ("Every trained network is evaluated and the best on the validation images is chosen"
+                  if self.multi_network else "The trained network is evaluated")
+        return [split, *training, f"{chosen}; its figures on the test images are reported.",
+                "The model is exported, and new images are classified with it."]
+
 
 PROCESSES: dict[str, Process] = {p.code: p for p in (
     Process("ND", "No distillation",

@@ -20,8 +20,8 @@ from .sampling import Sample
 from .sources import SourceDataset, SourceError
 
 
-# Self-training settings compared by the protocol, as RunConfig values (fields that do not apply
-# to a process are left to RunConfig). "paper" is the paper's process; "improved" is whatever
+# Self-training settings compared by the protocol, as RunConfig values (those a process gives no
+# say in, `Process.settable`, are left to RunConfig). "paper" is the paper's process; "improved" is whatever
 # RunConfig defaults to now; the others turn one option on at a time.
 PAPER = {"class_balance": False, "revote": False, "calibrate": False, "candidates": "pseudo-labelled"}
 VARIANTS: dict[str, dict] = {
@@ -33,8 +33,6 @@ VARIANTS: dict[str, dict] = {
     "labels-alone": {**PAPER, "candidates": "all"},
     "all": {"class_balance": True, "revote": True, "calibrate": True, "candidates": "all"},
 }
-# Where each option applies (elsewhere RunConfig refuses it): the process's flags.
-APPLIES = {"class_balance": "distills", "calibrate": "distills", "revote": "iterative"}
 # RunConfig fields a benchmark run sets itself (the rest come from --set or RunConfig's defaults).
 OWN_FIELDS = ("process", "networks", "seed", "dataset_dir", "output_dir", "select_on")
 
@@ -81,14 +79,9 @@ class Settings:
     def config_for(self, process: str, seed: int, dataset_dir: Path, output_dir: Path,
                    variant: str = "paper") -> RunConfig:
         info = get_process(process)
-        values = dict(self.values)
-        for name in ("transforms",) if not info.uses_transforms else ():
-            values.pop(name, None)
-        for name in ("threshold", "max_rounds") if not info.iterative else ():
-            values.pop(name, None)
-        for name, value in VARIANTS[variant].items():
-            if name not in APPLIES or getattr(info, APPLIES[name]):
-                values[name] = value
+        # A setting the process gives no say in keeps the process's value (RunConfig refuses others).
+        values = {name: value for name, value in {**self.values, **VARIANTS[variant]}.items()
+                  if info.settable(name)}
         values.update(process=info.code, networks=self.networks_for(process), seed=seed,
                       select_on="validation", dataset_dir=str(dataset_dir), output_dir=str(output_dir))
         return RunConfig.from_dict(values)

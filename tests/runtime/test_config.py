@@ -125,3 +125,28 @@ def test_config_as_flags_reads_back_to_the_same_config(changes):
     flags = config_as_flags(config)
     assert config_from_args(parser.parse_args(flags)) == config
     assert len(flags) <= 2 + 2 * len(changes)          # only what differs from the defaults
+
+
+# A value the user might set for each setting a process can deny (the process's default is kept
+# otherwise): the process's `settable` and RunConfig's validation must agree.
+DENIABLE = {"transforms": ["H Flip"], "threshold": 0.5, "max_rounds": 3, "revote": True,
+            "class_balance": True, "calibrate": True}
+
+
+@pytest.mark.parametrize("code", list(PROCESSES))
+def test_a_setting_the_process_does_not_let_you_set_is_refused(code):
+    process = PROCESSES[code]
+    for name, value in DENIABLE.items():
+        if process.settable(name):
+            RunConfig(process=code, **{name: value})              # accepted
+        else:
+            with pytest.raises(ConfigError) as caught:
+                RunConfig(process=code, **{name: value})
+            assert caught.value.field == name
+
+
+def test_the_steps_of_a_process_say_what_it_does():
+    assert len(PROCESSES["ND"].steps()) == 4 and "unlabelled images are not used" in PROCESSES["ND"].steps()[1]
+    imdd = PROCESSES["IMDD"].steps()
+    assert len(imdd) == 5 and "transformed versions" in imdd[1] and "repeat" in imdd[1]
+    assert "transformed" not in PROCESSES["MD"].steps()[1] and "Every voted label" in PROCESSES["MD"].steps()[1]

@@ -42,6 +42,8 @@ def test_every_process_runs_its_rounds_and_trains_the_right_models(code, colour_
         assert 1 <= len(rounds) <= config.max_rounds
         reused = rounds[-1]["accepted"] == 0
         assert results["models_trained"] == n_networks * (len(rounds) + (0 if reused else 1))
+    fewest, most = process.models_trained(n_networks, config.max_rounds)   # what the wizard promises
+    assert fewest <= results["models_trained"] <= most
     # each round asked every (model, transform) pair
     assert results["pseudo_labels"]["total"] == sum(r["accepted"] for r in rounds)
     pseudo = read_csv(result.pseudo_labels_path)

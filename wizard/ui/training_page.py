@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QSpinBox, QToo
 from atlass_runtime import RunConfig
 from atlass_runtime.recipes import LR_RULES, RECIPES
 
-from .plan import WizardModel
+from ..plan import WizardModel
 from .widgets import HELP, ConfigPage, text_label
 
 RECIPE_CHOICES = tuple((name, {"lp-ft": "small data (linear probe, then gentle fine-tuning)",
@@ -132,10 +132,8 @@ class TrainingPage(ConfigPage):
     def initializePage(self) -> None:
         self._show_config()
         process = self.model.config.process_info
-        for name in ("vote", "class_balance", "calibrate"):
-            self.fields[name].setEnabled(process.distills)      # off where no unlabelled image is used
-        self.fields["revote"].setEnabled(process.iterative)
-        self.fields["candidates"].setEnabled(process.distills)
+        for name in ("vote", "class_balance", "calibrate", "revote", "candidates"):
+            self.fields[name].setEnabled(process.settable(name))   # greyed out where the process ignores it
         self._describe()
         self.refresh_errors()
 
