@@ -32,8 +32,8 @@ def demo_config():
 
 def run_demo(args) -> int:
     from atlass_runtime.logging_setup import print_line
-    from wizard import build_zip, inspect_dataset, run_project
-    from wizard.zip_builder import beside_notebook
+    from atlass_project import build_zip, inspect_dataset, run_project
+    from atlass_project.zip_builder import beside_notebook
 
     from .sample_cells import write_sample
 

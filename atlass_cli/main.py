@@ -15,7 +15,7 @@ from atlass_runtime import __version__
 from atlass_runtime.errors import AtlassError, AtlassWarning
 
 # Modules with a `register(subparsers)` function, in the order their commands are listed.
-COMMAND_MODULES = ("annotator.cli", "wizard.ui.cli", "wizard.cli", "atlass_runtime.cli", "atlass_cli.demo")
+COMMAND_MODULES = ("annotator.cli", "wizard.ui.cli", "atlass_project.cli", "atlass_runtime.cli", "atlass_cli.demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

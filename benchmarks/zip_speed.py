@@ -57,7 +57,7 @@ def time_copy(source: Path, target: Path) -> float:
 
 def time_zip(source: Path, zip_path: Path) -> float:
     from atlass_runtime import RunConfig
-    from wizard import build_zip
+    from atlass_project import build_zip
 
     zip_path.unlink(missing_ok=True)
     config = RunConfig(process="IMDD")

@@ -16,7 +16,7 @@ import pytest
 
 import atlass_runtime.colab
 from atlass_runtime import RunConfig
-from wizard import build_zip, extract_project, render_notebook
+from atlass_project import build_zip, extract_project, render_notebook
 
 
 def colab_cell(content: Path, name: str = "cells", keep_results_on_drive: bool = False) -> str:

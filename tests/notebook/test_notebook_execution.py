@@ -18,7 +18,7 @@ import pytest
 
 from atlass_cli.main import main
 from atlass_runtime import RunConfig
-from wizard import (KernelStoppedError, NotebookExecutionError, build_zip, extract_project, inspect_dataset,
+from atlass_project import (KernelStoppedError, NotebookExecutionError, build_zip, extract_project, inspect_dataset,
                     run_project)
 
 pytestmark = pytest.mark.slow

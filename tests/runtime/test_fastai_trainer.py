@@ -47,9 +47,10 @@ def test_lr_rule_survives_a_finder_that_stopped_early():
     assert lowest_loss(lrs, losses, 100)[0] == pytest.approx(1e-2)
 
 
-@pytest.fixture
-def trained(colour_dataset):
-    dataset = scan_dataset(colour_dataset)
+@pytest.fixture(scope="module")
+def trained(module_colour_dataset):
+    """One real training (seconds), shared by the tests that only read the model."""
+    dataset = scan_dataset(module_colour_dataset)
     store = ImageStore([p for p, _ in dataset.labelled], 24)
     trainer = FastaiTrainer(dataset.classes, tiny_config(), progress="none", lr_find_iterations=20)
     data = arrays(store, dataset.labelled, dataset.classes)

@@ -6,7 +6,7 @@ from atlass_runtime import RunConfig, file_names
 from atlass_runtime.file_names import RunOutput
 from atlass_runtime.workflow import run_workflow
 from fakes import FakeTrainer
-from wizard import render_notebook
+from atlass_project import render_notebook
 
 
 def test_a_finished_run_holds_every_file_its_run_output_names(colour_dataset, tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from atlass_runtime.colab import module_of
-from wizard.requirements import effective_requirements, requirements_text
+from atlass_project.requirements import effective_requirements, requirements_text
 
 HERE = Path(__file__).resolve().parent
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from wizard_helpers import random_image, write_image
 
 from atlass_runtime import RunConfig
 from atlass_runtime.errors import DatasetError
-from wizard import ExportCancelled, inspect_dataset
+from atlass_project import ExportCancelled, inspect_dataset
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import nbformat
 import pytest
 
 from atlass_runtime import PROCESSES, RunConfig
-from wizard import render_notebook
-from wizard.errors import ProjectError
-from wizard.render import parameters_cell, render_readme
-from wizard.templates import environment, render_cells, split_cells
+from atlass_project import render_notebook
+from atlass_project.errors import ProjectError
+from atlass_project.render import parameters_cell, render_readme
+from atlass_project.templates import environment, render_cells, split_cells
 
 NETWORK_CHOICES = {False: [["ResNet18"], ["DenseNet121"], ["AlexNet"]],
                    True: [["ResNet18"], ["ResNet34", "DenseNet121"], ["ResNet50", "AlexNet", "ResNet152"]]}

@@ -16,9 +16,9 @@ from wizard_helpers import random_image, write_image
 from atlass_cli.main import main
 from atlass_runtime import RunConfig
 from atlass_runtime.errors import ConfigError
-from wizard import ProjectError, UnsafeArchiveError, build_zip, extract_project
-from wizard.cli import parse_value
-from wizard.run_project import kernel_for, open_project, resolve_parameters
+from atlass_project import ProjectError, UnsafeArchiveError, build_zip, extract_project
+from atlass_project.cli import parse_value
+from atlass_project.run_project import kernel_for, open_project, resolve_parameters
 
 
 def listing(folder: Path) -> list[str]:
@@ -163,7 +163,7 @@ def test_an_output_folder_inside_the_dataset_is_kept_too(tmp_path):
 
 
 def test_an_interrupted_unpacking_leaves_a_folder_known_as_the_project(tmp_path, project_zip, monkeypatch):
-    import wizard.safe_extract as safe_extract
+    import atlass_project.safe_extract as safe_extract
 
     written = []
 
@@ -280,7 +280,7 @@ def test_kernel_spec_points_at_the_interpreter_and_is_removed_after(tmp_path):
 
 # ---------------------------------------------------------------------- the CLI only calls the core
 def test_run_command_passes_its_arguments(monkeypatch, tmp_path, capsys):
-    import wizard.cli as cli
+    import atlass_project.cli as cli
 
     calls = {}
 
@@ -305,7 +305,7 @@ def test_run_command_passes_its_arguments(monkeypatch, tmp_path, capsys):
 
 
 def test_run_command_restart_flag(monkeypatch):
-    import wizard.cli as cli
+    import atlass_project.cli as cli
 
     calls = []
     monkeypatch.setattr(cli, "run_project", lambda *args, **kwargs: calls.append(kwargs["restart"]) or 1 / 0)
@@ -318,7 +318,7 @@ def test_run_command_restart_flag(monkeypatch):
 def test_restart_reaches_the_kernel_as_an_environment_variable(project_zip, tmp_path, monkeypatch):
     import papermill
 
-    from wizard.run_project import RESTART_VARIABLE, run_project
+    from atlass_project.run_project import RESTART_VARIABLE, run_project
 
     seen = []
     monkeypatch.setenv(RESTART_VARIABLE, "1")                 # left over in the shell: not used
@@ -335,8 +335,8 @@ def test_a_run_that_cannot_be_resumed_says_how_to_restart_it(project_zip, tmp_pa
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from wizard import NotebookExecutionError
-    from wizard.run_project import run_project
+    from atlass_project import NotebookExecutionError
+    from atlass_project.run_project import run_project
 
     def refuse(*args, **kwargs):
         raise PapermillExecutionError(7, 7, "wf = Workflow(...)", "ResumeError",
@@ -348,7 +348,7 @@ def test_a_run_that_cannot_be_resumed_says_how_to_restart_it(project_zip, tmp_pa
 
 
 def test_export_command_builds_the_config_from_flags(monkeypatch, tmp_path, capsys):
-    import wizard.cli as cli
+    import atlass_project.cli as cli
 
     rng = np.random.default_rng(2)
     for name in ("a", "b"):
@@ -412,7 +412,7 @@ def test_the_advice_repeats_the_users_whole_command(project_zip, tmp_path, monke
 
 
 def test_a_finished_runs_executed_notebook_is_never_overwritten(tmp_path):
-    from wizard.run_project import executed_notebook_path
+    from atlass_project.run_project import executed_notebook_path
 
     assert executed_notebook_path(tmp_path).name == "atlass_executed.ipynb"
     (tmp_path / "atlass_executed.ipynb").write_text("{}")
@@ -428,7 +428,7 @@ def test_a_changed_dataset_runs_into_a_new_output_folder(project_zip, tmp_path, 
     import papermill
 
     from atlass_runtime.run_state import dataset_signature
-    from wizard.run_project import run_project
+    from atlass_project.run_project import run_project
 
     seen = []
     monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: seen.append(k["parameters"]))

@@ -16,11 +16,11 @@ from wizard_helpers import write_image as write_png
 import atlass_runtime
 from atlass_runtime import RunConfig
 from atlass_runtime.colab import module_of, read_requirements
-from wizard import ExportCancelled, build_zip
-from wizard.errors import ProjectError
-from wizard.render import parameters_cell
-from wizard.requirements import pinned_requirements
-from wizard.zip_builder import project_config, project_name
+from atlass_project import ExportCancelled, build_zip
+from atlass_project.errors import ProjectError
+from atlass_project.render import parameters_cell
+from atlass_project.requirements import pinned_requirements
+from atlass_project.zip_builder import project_config, project_name
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_cancel_leaves_nothing_and_keeps_an_older_zip(dataset, tmp_path):
 
 
 def test_a_failure_midway_leaves_no_partial_file(dataset, tmp_path, monkeypatch):
-    import wizard.zip_builder as zb
+    import atlass_project.zip_builder as zb
 
     calls = []
     real = zb._write

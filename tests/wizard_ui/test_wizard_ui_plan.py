@@ -11,11 +11,11 @@ import pytest
 from atlass_runtime import PROCESSES, RunConfig
 from atlass_runtime.config_cli import add_config_arguments, config_from_args
 from atlass_runtime.imageio import network_image
-from wizard import inspect_dataset
+from atlass_project import inspect_dataset
 from wizard_ui_helpers import EXPECTED_PAGES
 
-from wizard.ui import plan
-from wizard.ui.plan import WizardModel
+from wizard import plan
+from wizard.plan import WizardModel
 
 
 @pytest.mark.parametrize("process", list(PROCESSES))

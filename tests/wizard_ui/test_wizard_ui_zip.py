@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QWizard
 from wizard_ui_helpers import click, click_next, zip_names, zip_texts
 
 from atlass_cli.main import main
-from wizard.errors import ExportCancelled
+from atlass_project.errors import ExportCancelled
 from wizard.ui import summary_page
 
 pytestmark = pytest.mark.gui
@@ -279,7 +279,7 @@ def test_replacing_is_refused_when_the_user_says_no(make_wizard, qtbot, mixed_da
 
 
 def test_the_zip_path_follows_the_dataset_unless_chosen(tmp_path):
-    from wizard.ui.plan import WizardModel, default_zip_path
+    from wizard.plan import WizardModel, default_zip_path
 
     first, second = tmp_path / "a", tmp_path / "b"
     model = WizardModel(first)

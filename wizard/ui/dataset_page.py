@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 from atlass_runtime.dataset import UNLABELLED
 from atlass_runtime.split import class_split_sizes
 
-from ..inspection import category_order, inspect_dataset
-from .plan import NO_UNLABELLED, WizardModel
+from atlass_project.inspection import category_order, inspect_dataset
+from ..plan import NO_UNLABELLED, WizardModel
 from .tasks import Task
 from .widgets import ConfigPage, error_label, finding_html, show_error, text_label
 

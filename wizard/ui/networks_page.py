@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractButton, QButtonGroup, QCheckBox, QGridLa
 
 from atlass_runtime.networks import NETWORKS, OFFLINE_NETWORKS
 
-from .plan import WizardModel
+from ..plan import WizardModel
 from .tasks import Task
 from .widgets import ERROR_STYLE, HELP, ConfigPage, text_label
 

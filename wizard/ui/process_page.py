@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QButtonGroup, QRadioButton, QVBoxLayout
 
 from atlass_runtime import PROCESSES
 
-from .plan import NO_UNLABELLED, WizardModel
+from ..plan import NO_UNLABELLED, WizardModel
 from .widgets import ConfigPage, text_label
 
 

@@ -10,8 +10,8 @@ from PySide6.QtCore import QThreadPool, Signal
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLineEdit, QMessageBox, QProgressBar, QPushButton,
                                QVBoxLayout, QWizard)
 
-from ..zip_builder import beside_notebook, build_zip
-from .plan import WizardModel, shell_text, zip_path_problem
+from atlass_project.zip_builder import beside_notebook, build_zip
+from ..plan import WizardModel, shell_text, zip_path_problem
 from .tasks import Task
 from .widgets import ERROR_STYLE, ConfigPage, error_label, finding_html, hint_style, show_error, text_label
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 
 from atlass_runtime.errors import AtlassError
 
-from ..errors import ExportCancelled
+from atlass_project.errors import ExportCancelled
 
 Work = Callable[[Callable[[int, int], None], Callable[[], bool]], object]
 STEPS = 200          # progress is reported at most this many times (every 0.5 %)

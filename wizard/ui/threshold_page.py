@@ -5,7 +5,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QVB
 
 from atlass_runtime import RunConfig
 
-from .plan import WizardModel
+from ..plan import WizardModel
 from .widgets import hint_style, HELP, ConfigPage, show_error, text_label
 
 

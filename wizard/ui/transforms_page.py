@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPush
 from atlass_runtime.config import AUTO
 from atlass_runtime.transforms import TRANSFORMS
 
-from .plan import WizardModel, preview_candidates, transform_previews
+from ..plan import WizardModel, preview_candidates, transform_previews
 from .tasks import Task
 from .widgets import HELP, ConfigPage, pixmap_from_rgb8, text_label
 

@@ -1,4 +1,4 @@
-"""Errors of the wizard's headless core. All are AtlassError, so `atlass` prints them as
+"""Errors of the project layer. All are AtlassError, so `atlass` prints them as
 "Error: ..." and exits 1."""
 from __future__ import annotations
 

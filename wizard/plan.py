@@ -36,15 +36,12 @@ NO_UNLABELLED = ("only No distillation can be chosen: the other six processes le
 
 
 def pages_for(process: str) -> list[str]:
-    """The pages a process needs: transforms for data distillation, the threshold and stop rule
-    for iterative processes; every process chooses its network(s)."""
+    """The pages a process needs: a page that holds settings is shown when the process lets the
+    user set one of them (transforms for data distillation, the threshold and stop rule for
+    iterative processes); every process chooses its network(s)."""
     info = get_process(process)
-    skipped = set()
-    if not info.uses_transforms:
-        skipped.add("transforms")
-    if not info.iterative:
-        skipped.add("threshold")
-    return [page for page in PAGES if page not in skipped]
+    return [page for page in PAGES
+            if not PAGE_FIELDS[page] or any(info.settable(name) for name in PAGE_FIELDS[page])]
 
 
 def next_page(current: str, process: str) -> str | None:
@@ -121,25 +118,11 @@ def seconds_per_model(network: str, config: RunConfig, images: int) -> float:
 
 
 def training_cost(config: RunConfig) -> Cost:
-    """Networks trained, from the workflow's rules (design section 4).
-
-    ND trains each of its m networks once. A distilling process trains the m networks once per
-    pseudo-labelling round and once more at the end on manual + pseudo labels: 2m for one round.
-    An iterative process stops early when a round accepts no image (its models are then kept as
-    the final ones: m at the fewest) and runs at most max_rounds rounds: m * (max_rounds + 1)."""
-    m = len(config.networks)
-    process = config.process_info
-    epochs = config.epochs_frozen + config.epochs_unfrozen
-    each = f"{m} network{'s' if m != 1 else ''}"
-    if not process.distills:
-        return Cost(m, m, epochs, f"Trains {each} once")
-    if not process.iterative:
-        return Cost(2 * m, 2 * m, epochs, f"Trains {each} to label the unlabelled images, then again on "
-                                          "all the labels")
-    rounds = config.max_rounds
-    return Cost(m, m * (rounds + 1), epochs,
-                f"Trains {each} in each round (at most {rounds} round{'s' if rounds != 1 else ''}; fewer when "
-                "a round adds no image), then again on all the labels")
+    """Networks trained, as the process counts them (`Process.models_trained`)."""
+    m, rounds = len(config.networks), config.max_rounds
+    fewest, most = config.process_info.models_trained(m, rounds)
+    return Cost(fewest, most, config.epochs_frozen + config.epochs_unfrozen,
+                config.process_info.training_plan(m, rounds))
 
 
 # ---------------------------------------------------------------------- previews and paths

@@ -201,7 +201,7 @@ def inspect_dataset(path: str | Path, progress: Callable[[int, int], None] | Non
 
 
 # The annotator's session manifest (written by annotator/manifest.py; read here without
-# importing the annotator, which sits above the wizard).
+# importing the annotator, which sits above this layer).
 MANIFEST = (".atlass", "annotations.json")
 
 

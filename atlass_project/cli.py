@@ -1,4 +1,4 @@
-"""`atlass export` and `atlass run`: parse arguments, call the wizard's core, say where things are."""
+"""`atlass export` and `atlass run`: parse arguments, call the project layer, say where things are."""
 from __future__ import annotations
 
 import argparse
