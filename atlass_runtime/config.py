@@ -21,6 +21,15 @@ VOTES = ("hard", "soft")
 SELECT_ON = ("validation", "test")
 CANDIDATES = ("all", "pseudo-labelled")
 AUTO = "auto"   # transforms chosen for the user on the validation images
+SELF_TRAINING_DEFAULTS = {"class_balance": True, "revote": False, "calibrate": False}
+
+# The defaults the help texts state, taken from where they are decided.
+_ITERATIVE = PROCESSES["IMDD"]
+_ON_OFF = {True: "on", False: "off"}
+
+
+def _recipe_defaults(name: str) -> str:
+    return ", ".join(f"{code} {getattr(recipe, name)}" for code, recipe in RECIPES.items())
 
 
 def _help(text: str, **extra) -> dict:
@@ -43,27 +52,30 @@ class RunConfig:
     transforms: list[str] | None = field(default=None, metadata=_help(
         "Test-time transforms used when labelling unlabelled images (processes with data "
         "distillation), or 'auto' to let the run choose them on the validation images. "
-        "Default: H Flip, V Flip, H+V Flip, Blurring, Gamma.", basic=True, page="transforms"))
+        f"Default: {', '.join(_ITERATIVE.default_transforms)}.", basic=True, page="transforms"))
     threshold: float | None = field(default=None, metadata=_help(
         "Confidence (0-1) a vote needs for an unlabelled image to be added (iterative "
-        "processes; default 0.8). Non-iterative processes accept every vote (0).",
+        f"processes; default {_ITERATIVE.default_threshold:g}). Non-iterative processes accept every vote (0).",
         basic=True, page="threshold", bounds=(0.0, 1.0)))
     vote: str = field(default="hard", metadata=_help(
         "'hard': weighted majority vote (the paper); 'soft': average of probabilities "
         "(the original code).", choices=VOTES, page="training"))
     max_rounds: int | None = field(default=None, metadata=_help(
-        "Most pseudo-labelling rounds for iterative processes (default 5).",
+        f"Most pseudo-labelling rounds for iterative processes (default {_ITERATIVE.default_max_rounds}).",
         basic=True, page="threshold", bounds=(0, 100)))
     class_balance: bool | None = field(default=None, metadata=_help(
         "In a round, each category takes at most its share of your labelled images among the "
         "accepted pseudo-labels (most confident first), so one category cannot take over. "
-        "Processes that use unlabelled images; default on (off: the paper's process).", page="training"))
+        f"Processes that use unlabelled images; default {_ON_OFF[SELF_TRAINING_DEFAULTS['class_balance']]} "
+        "(off: the paper's process).", page="training"))
     revote: bool | None = field(default=None, metadata=_help(
         "Each round votes again on every unlabelled image, the pseudo-labelled ones too, so an "
-        "early mistake can be undone. Iterative processes; default off (the paper).", page="training"))
+        "early mistake can be undone (the paper never re-votes). Iterative processes; default "
+        f"{_ON_OFF[SELF_TRAINING_DEFAULTS['revote']]}.", page="training"))
     calibrate: bool | None = field(default=None, metadata=_help(
         "Fit a temperature per network on the validation images before the vote, so that a "
-        "confidence of 0.8 means about 80% right. Processes that use unlabelled images; default off.",
+        "confidence of 0.8 means about 80% right. Processes that use unlabelled images; default "
+        f"{_ON_OFF[SELF_TRAINING_DEFAULTS['calibrate']]}.",
         page="training"))
     candidates: str = field(default="all", metadata=_help(
         "Which trained models compete in the final choice: 'all' (the models trained on your labels "
@@ -77,10 +89,10 @@ class RunConfig:
         choices=tuple(RECIPES), basic=True, page="training"))
     epochs_frozen: int | None = field(default=None, metadata=_help(
         "Epochs training only the new head, body frozen (stage 1; after the linear probe in "
-        "lp-ft). Default: the recipe's (lp-ft 0, quick 0, paper 2).", page="training", bounds=(0, 1000)))
+        f"lp-ft). Default: the recipe's ({_recipe_defaults('epochs_frozen')}).", page="training", bounds=(0, 1000)))
     epochs_unfrozen: int | None = field(default=None, metadata=_help(
         "Epochs training the whole network with discriminative learning rates (stage 2). "
-        "Default: the recipe's (lp-ft 8, quick 0, paper 8).", page="training", bounds=(0, 1000)))
+        f"Default: the recipe's ({_recipe_defaults('epochs_unfrozen')}).", page="training", bounds=(0, 1000)))
     lr_rule: str | None = field(default=None, metadata=_help(
         "How the learning-rate finder's curve gives the rate of stage 2: 'valley', 'steep', "
         "'minimum' (a tenth of the lowest-loss rate; fastai's suggestions) or 'paper' (the "
@@ -322,9 +334,6 @@ def _same_setting(given, exported) -> bool:
 # kept every class within about twice its labelled share (the paper's process let one reach 4.6
 # times) at the same accuracy; re-voting and calibrated confidence changed accuracy by less than
 # the noise (calibration cut the pseudo-labels to a third at threshold 0.8), so they stay options.
-SELF_TRAINING_DEFAULTS = {"class_balance": True, "revote": False, "calibrate": False}
-
-
 def _applies(name: str, value, applies: bool, why_not: str) -> bool:
     """A self-training option: its default where it applies, off where it does not (and an error
     when it is asked for there)."""

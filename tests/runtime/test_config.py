@@ -150,3 +150,20 @@ def test_the_steps_of_a_process_say_what_it_does():
     imdd = PROCESSES["IMDD"].steps()
     assert len(imdd) == 5 and "transformed versions" in imdd[1] and "repeat" in imdd[1]
     assert "transformed" not in PROCESSES["MD"].steps()[1] and "Every voted label" in PROCESSES["MD"].steps()[1]
+
+
+def test_the_help_states_the_defaults_decided_elsewhere():
+    from dataclasses import fields
+
+    from atlass_runtime.config import SELF_TRAINING_DEFAULTS
+    from atlass_runtime.recipes import RECIPES
+
+    helps = {f.name: f.metadata["help"] for f in fields(RunConfig)}
+    iterative = PROCESSES["IMDD"]
+    assert f"default {iterative.default_threshold:g})" in helps["threshold"]
+    assert f"default {iterative.default_max_rounds})" in helps["max_rounds"]
+    assert ", ".join(iterative.default_transforms) in helps["transforms"]
+    assert f"lp-ft {RECIPES['lp-ft'].epochs_unfrozen}" in helps["epochs_unfrozen"]
+    assert f"paper {RECIPES['paper'].epochs_frozen}" in helps["epochs_frozen"]
+    for name, on in SELF_TRAINING_DEFAULTS.items():
+        assert f"default {'on' if on else 'off'}" in helps[name]
