@@ -100,11 +100,17 @@ def dataset_table(wf) -> pd.DataFrame:
     return table.set_index("category")
 
 
+def unlabelled_sentence(used: int, left_aside: int, process: str) -> str:
+    if left_aside:
+        return f"Unlabelled images: {left_aside}, left aside ({process} does not use them)."
+    return f"Unlabelled images: {used}."
+
+
 def dataset_summary(wf) -> None:
     """What was read: categories and their split, unlabelled images, files left out."""
     dataset = wf.dataset
     _show_table(dataset_table(wf), "Labelled images per category:")
-    print(f"Unlabelled images: {len(dataset.unlabelled)}")
+    print(unlabelled_sentence(len(dataset.unlabelled), wf.unlabelled_left_aside, wf.process.code))
     if dataset.skipped:
         print(f"Files left out ({len(dataset.skipped)}):")
         for path, reason in dataset.skipped[:20]:

@@ -26,6 +26,7 @@ def build_results(workflow, candidates: list[dict], chosen: dict, model_files: l
         "dataset": {
             "labelled_per_class": dataset.counts(),
             "unlabelled": len(dataset.unlabelled),
+            "unlabelled_left_aside": workflow.unlabelled_left_aside,
             "skipped": [{"file": workflow.relative(p), "reason": why} for p, why in dataset.skipped],
             "split": {name: len(workflow.split.of(name)) for name in ("train", "valid", "test")},
         },

@@ -104,6 +104,9 @@ def write_report(workflow, results: dict, figures: list[Path]) -> Path:
 
     config = workflow.config
     paragraphs = [html.escape(line) for line in show.summary_lines(results)]
+    counts = results["dataset"]
+    unlabelled = show.unlabelled_sentence(counts["unlabelled"], counts.get("unlabelled_left_aside", 0),
+                                          config.process)
     sections = [
         f"<h1>ATLASS run: {html.escape(config.process_info.title)} ({config.process})</h1>",
         "<p>" + "</p><p>".join(paragraphs) + "</p>",
@@ -111,8 +114,7 @@ def write_report(workflow, results: dict, figures: list[Path]) -> Path:
         f"<h2>{html.escape(results['selected']['name'])} per category on the test images</h2>",
         _table(show.per_class_table(results)),
         "<h2>Dataset</h2>", _table(show.dataset_table(workflow)),
-        f"<p>Unlabelled images: {results['dataset']['unlabelled']}; files left out: "
-        f"{len(results['dataset']['skipped'])}.</p>",
+        f"<p>{html.escape(unlabelled)} Files left out: {len(results['dataset']['skipped'])}.</p>",
     ]
     if results["rounds"]:
         sections += ["<h2>Pseudo-labelling rounds</h2>",

@@ -78,6 +78,7 @@ class Workflow:
         self.root = Path(config.dataset_dir)
         self.started = time.perf_counter()
         self._refuse_output_inside_dataset()
+        self.unlabelled_left_aside = 0      # a process without distillation does not read them
         self.dataset, self.store = self._load_images()
         self.classes = self.dataset.classes
         self.split = self._split()
@@ -106,6 +107,7 @@ class Workflow:
         if not self.process.distills and dataset.unlabelled:
             self.log(f"{self.process.code} does not use unlabelled images: "
                      f"{len(dataset.unlabelled)} unlabelled image(s) left aside.")
+            self.unlabelled_left_aside = len(dataset.unlabelled)
             dataset.unlabelled = []
         paths = [p for p, _ in dataset.labelled] + dataset.unlabelled
         self.log(f"Reading {len(paths)} images at {cfg.image_size} px...")

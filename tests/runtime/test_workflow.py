@@ -278,3 +278,11 @@ def test_stages_can_be_called_one_by_one(colour_dataset, tmp_path):
     assert list(finals) == ["ResNet18"]
     result = workflow.evaluate_and_export()
     assert (result.model_dir / "model.json").is_file()
+
+
+def test_a_process_without_distillation_says_it_left_the_unlabelled_images_aside(colour_dataset, tmp_path):
+    result, messages = run(config_for(colour_dataset, tmp_path / "out", process="ND"))
+    assert result.results["dataset"]["unlabelled"] == 0
+    assert result.results["dataset"]["unlabelled_left_aside"] == 12
+    assert any("12 unlabelled image(s) left aside" in m for m in messages)
+    assert "Unlabelled images: 12, left aside (ND does not use them)." in result.report_path.read_text(encoding="utf-8")
