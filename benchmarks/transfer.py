@@ -7,8 +7,8 @@ and every method learns from the same training images:
               that any fine-tuning must beat;
   RECIPE[:RULE]  one network trained by FastaiTrainer with that recipe (and LR rule), e.g.
               `paper` (the paper's recipe), `lp-ft` (the default), `lp-ft:steep`, `quick`; it
-              sees the validation images as a run does (lp-ft keeps its fine-tuning only if
-              it does better there);
+              sees the validation images as a run does (lp-ft keeps its fine-tuning only on a
+              clear gain there);
 and each model is scored on the dataset's fixed held-out test set. One CSV row per (dataset, k,
 seed, method), appended as it finishes (a killed benchmark continues), and a Markdown table.
 
@@ -242,7 +242,7 @@ def main(argv=None) -> int:
              f"{args.network}, ImageNet weights, {args.image_size} px, CPU. The k labelled images per "
              f"class are split into training ({1 - VALID_FRACTION:.0%}) and validation images, as a run "
              "does; every method learns from the same training images, the recipes see the validation "
-             "images too (lp-ft keeps its fine-tuning only if it does better there: column `kept` of the "
+             "images too (lp-ft keeps its fine-tuning only on a clear gain there, a sign test: column `kept` of the "
              "CSV). Each model is scored on the dataset's fixed held-out test set (MedMNIST: the official "
              "test split; class folders: a fixed 25% of each class). A class with fewer than k images "
              "gives all it has."]

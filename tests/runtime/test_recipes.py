@@ -60,8 +60,24 @@ def test_recipes_set_their_defaults_and_a_changed_recipe_resets_them():
         get_recipe("other")
 
 
+def test_fine_tuning_is_kept_only_on_evidence_from_the_validation_images():
+    from atlass_runtime.recipes import compare_stages
+
+    labels = [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]
+    probe = [0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 0, 1]          # 6 of 12 right
+    one_more = [0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1]       # fixes 1: noise
+    clearly = [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]        # fixes all 6, breaks none: p = 1/64
+    mixed = [1, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]          # fixes 6, breaks 2: p = 37/256
+    assert not compare_stages(labels, probe, one_more).keep_fine_tuning
+    kept = compare_stages(labels, probe, clearly)
+    assert (kept.fixed, kept.broken) == (6, 0) and kept.p_value == pytest.approx(1 / 64) and kept.keep_fine_tuning
+    assert compare_stages(labels, probe, mixed).p_value == pytest.approx(37 / 256)
+    assert not compare_stages(labels, probe, mixed).keep_fine_tuning
+    assert not compare_stages(labels, probe, probe).keep_fine_tuning            # nothing changed
+
+
 def test_fine_tuning_that_does_worse_on_validation_is_undone():
-    """lp-ft keeps the stage-1 network when stage 2 lowers the validation figures."""
+    """lp-ft puts the stage-1 network back when stage 2 gives no clear gain on validation."""
     from atlass_runtime.fastai_trainer import FastaiTrainer
     from atlass_runtime.network_builder import build_model
     from atlass_runtime.trainer import LabelledArrays
@@ -72,19 +88,20 @@ def test_fine_tuning_that_does_worse_on_validation_is_undone():
     config = RunConfig(process="ND", networks=["EfficientNet-Lite0"], image_size=32, pretrained=False)
     trainer = FastaiTrainer(["a", "b"], config, device="cpu", progress="none")
     model = build_model("EfficientNet-Lite0", 2, pretrained=False).eval()
-    linear = model[1][-1]
-    with torch.no_grad():          # stage 1: always right on these images (via a bias it cannot see)
-        linear.weight.zero_()
     good = {k: v.clone() for k, v in model.state_dict().items()}
-    key_good = (1.0, 1.0, -0.1)
+    right = np.array([0, 1, 0, 1, 0, 1])
     with torch.no_grad():          # stage 2 "ruined" it: one class always
-        linear.bias.copy_(torch.tensor([5.0, -5.0]))
-    trainer._keep_better(model, "EfficientNet-Lite0", valid, good, key_good)
+        model[1][-1].bias.copy_(torch.tensor([5.0, -5.0]))
+    trainer._keep_better(model, "EfficientNet-Lite0", valid, good, right)
     assert trainer.kept_stage == "stage 1" and torch.equal(model[1][-1].bias, good["1.2.bias"])
+    with torch.no_grad():
+        model[1][-1].bias.copy_(torch.tensor([5.0, -5.0]))
     trainer.kept_stage = "stage 2"
-    trainer._keep_better(model, "EfficientNet-Lite0", valid, good, (0.0, 0.0, -9.0))   # better now
-    assert trainer.kept_stage == "stage 2"
-    with torch.no_grad():          # as accurate as stage 1 (a lower log-loss is no evidence)
-        linear.bias.copy_(torch.tensor([0.0, 0.0]))
-    trainer._keep_better(model, "EfficientNet-Lite0", valid, good, (0.5, 0.0, -9.0))
-    assert trainer.kept_stage == "stage 1"
+    trainer._keep_better(model, "EfficientNet-Lite0", valid, good, 1 - right)   # stage 1 was all wrong
+    assert trainer.kept_stage == "stage 1"      # fixes 3 and breaks none of 6: p = 1/8, no evidence
+    zeros = LabelledArrays(rng.integers(0, 255, (10, 32, 32, 3), dtype=np.uint8), np.zeros(10, dtype=np.int64))
+    with torch.no_grad():
+        model[1][-1].bias.copy_(torch.tensor([5.0, -5.0]))
+    trainer.kept_stage = "stage 2"
+    trainer._keep_better(model, "EfficientNet-Lite0", zeros, good, np.ones(10, dtype=np.int64))
+    assert trainer.kept_stage == "stage 2"      # fixes all 10: p = 1/1024
