@@ -3,127 +3,27 @@
 `WizardModel` holds the one RunConfig every page reads and writes, the dataset's inspection
 report and where the zip goes. A page hands its values to `WizardModel.set`; a value RunConfig
 refuses is kept aside (`pending`) with its error, which names the field, until the page fixes it
-or is left with Back. The rest answers the pages' questions: which pages a process needs, which
-processes a dataset allows, the rough cost of a run, the image the transform previews use, and
-the `atlass export` command that writes the same zip.
+or is left with Back. It answers the pages' questions with pages.py (which pages a process needs,
+which processes a dataset allows) and cost.py (the rough cost of a run), and here: the images
+the transform previews use, the zip's path, and the `atlass export` command that writes the
+same zip.
 """
 from __future__ import annotations
 
 import dataclasses
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from atlass_runtime import PROCESSES, ConfigError, RunConfig, get_process
+from atlass_runtime import ConfigError, RunConfig
 from atlass_runtime.config_cli import config_as_flags
-from atlass_runtime.dataset import UNLABELLED
 from atlass_runtime.split import class_split_sizes
+
+from .cost import Cost, seconds_per_model, training_cost
+from .pages import ProcessChoice, next_page, pages_for, process_choices
 
 if TYPE_CHECKING:
     import numpy as np
-
-# The pages in the order a user meets them; nextId skips those the process does not use.
-PAGES = ("dataset", "process", "transforms", "networks", "threshold", "training", "summary")
-
-# The RunConfig fields each page writes (an error in one of them is shown on that page), as
-# RunConfig declares them.
-PAGE_FIELDS: dict[str, tuple[str, ...]] = {page: RunConfig.page_fields().get(page, ()) for page in PAGES}
-
-NO_UNLABELLED = ("only No distillation can be chosen: the other six processes learn from unlabelled "
-                 f"images. To use them, put images in the dataset's {UNLABELLED}/ folder (in the "
-                 "annotator: leave some images unsorted).")
-
-
-def pages_for(process: str) -> list[str]:
-    """The pages a process needs: a page that holds settings is shown when the process lets the
-    user set one of them (transforms for data distillation, the threshold and stop rule for
-    iterative processes); every process chooses its network(s)."""
-    info = get_process(process)
-    return [page for page in PAGES
-            if not PAGE_FIELDS[page] or any(info.settable(name) for name in PAGE_FIELDS[page])]
-
-
-def next_page(current: str, process: str) -> str | None:
-    """The page after `current` for this process; None after the last one."""
-    pages = pages_for(process)
-    if current not in pages:      # a page the new process skips: continue from its place
-        later = PAGES[PAGES.index(current) + 1:]
-        return next((page for page in later if page in pages), None)
-    index = pages.index(current)
-    return pages[index + 1] if index + 1 < len(pages) else None
-
-
-# ---------------------------------------------------------------------- processes
-@dataclass(frozen=True)
-class ProcessChoice:
-    code: str
-    title: str
-    explanation: str
-    available: bool
-
-
-def process_choices(has_unlabelled: bool) -> list[ProcessChoice]:
-    """The seven processes; without unlabelled images only those that do not distil."""
-    return [ProcessChoice(p.code, p.title, p.explanation, has_unlabelled or not p.distills)
-            for p in PROCESSES.values()]
-
-
-# ---------------------------------------------------------------------- cost
-# Measured here (benchmarks/results/transfer.md): training EfficientNet-Lite0 at 128 px ran at
-# about 32 images a second on a 2-core CPU, i.e. about 13 GFLOP/s with a backward pass costing
-# twice the forward one. A GPU was not measured yet.
-CPU_GFLOPS = 13.0
-
-
-@dataclass(frozen=True)
-class Cost:
-    """How many networks a run trains (each for `epochs` epochs), fewest to most, and why; with
-    a rough CPU time when the number of training images is known."""
-    fewest: int
-    most: int
-    epochs: int
-    how: str
-    cpu_seconds: tuple[float, float] | None = None
-
-    def text(self) -> str:
-        count = (f"{self.most} network{'s' if self.most != 1 else ''}" if self.fewest == self.most
-                 else f"between {self.fewest} and {self.most} networks")
-        each = (f"each for {self.epochs} epochs (plus a short learning-rate search)" if self.epochs
-                else "each only fitting its last layer (seconds)")
-        text = f"{self.how}: {count} in all, {each}."
-        if self.cpu_seconds is not None:
-            low, high = (_duration(s) for s in self.cpu_seconds)
-            text += (f" On a 2-core laptop CPU roughly {low if low == high else f'{low} to {high}'}; a GPU "
-                     "(Colab's) is many times faster (not measured by this project yet).")
-        return text
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return "a minute"
-    if seconds < 5400:
-        return f"{round(seconds / 60)} minutes"
-    return f"{seconds / 3600:.1f} hours"
-
-
-def seconds_per_model(network: str, config: RunConfig, images: int) -> float:
-    """A rough CPU time to train one network on `images` images (forward + backward = 3 forward)."""
-    from atlass_runtime.networks import network_info
-
-    info = network_info(network)
-    per_image = (info.gflops if info else 4.0) * (config.image_size / 224) ** 2
-    passes = 3 * (config.epochs_frozen + config.epochs_unfrozen) + 1 + (3 if config.epochs_unfrozen else 0)
-    return images * per_image * passes / CPU_GFLOPS
-
-
-def training_cost(config: RunConfig) -> Cost:
-    """Networks trained, as the process counts them (`Process.models_trained`)."""
-    m, rounds = len(config.networks), config.max_rounds
-    fewest, most = config.process_info.models_trained(m, rounds)
-    return Cost(fewest, most, config.epochs_frozen + config.epochs_unfrozen,
-                config.process_info.training_plan(m, rounds))
-
 
 # ---------------------------------------------------------------------- previews and paths
 def preview_candidates(report, limit: int = 20) -> list[Path]:

@@ -14,29 +14,30 @@ from atlass_runtime.imageio import network_image
 from atlass_project import inspect_dataset
 from wizard_ui_helpers import EXPECTED_PAGES
 
-from wizard import plan
+from wizard import cost as costs
+from wizard import pages, plan
 from wizard.plan import WizardModel
 
 
 @pytest.mark.parametrize("process", list(PROCESSES))
 def test_each_process_gets_its_pages_in_order(process):
-    assert plan.pages_for(process) == EXPECTED_PAGES[process]
+    assert pages.pages_for(process) == EXPECTED_PAGES[process]
     walked, page = [], "dataset"
     while page:
         walked.append(page)
-        page = plan.next_page(page, process)
+        page = pages.next_page(page, process)
     assert walked == EXPECTED_PAGES[process]
 
 
 def test_the_next_page_of_a_page_the_process_skips_is_the_following_one_it_uses():
-    assert plan.next_page("transforms", "IMD") == "networks"
-    assert plan.next_page("threshold", "MDD") == "training"
+    assert pages.next_page("transforms", "IMD") == "networks"
+    assert pages.next_page("threshold", "MDD") == "training"
 
 
 def test_without_unlabelled_images_only_no_distillation_is_available():
-    assert [c.code for c in plan.process_choices(False) if c.available] == ["ND"]
-    assert [c.code for c in plan.process_choices(True) if c.available] == list(PROCESSES)
-    assert all(c.explanation for c in plan.process_choices(True))
+    assert [c.code for c in pages.process_choices(False) if c.available] == ["ND"]
+    assert [c.code for c in pages.process_choices(True) if c.available] == list(PROCESSES)
+    assert all(c.explanation for c in pages.process_choices(True))
 
 
 @pytest.mark.parametrize("process, networks, rounds, expected", [
@@ -50,7 +51,7 @@ def test_without_unlabelled_images_only_no_distillation_is_available():
 ])
 def test_the_cost_counts_the_networks_each_process_trains(process, networks, rounds, expected):
     config = RunConfig(process=process, networks=networks, max_rounds=rounds, epochs_frozen=1, epochs_unfrozen=4)
-    cost = plan.training_cost(config)
+    cost = costs.training_cost(config)
     assert (cost.fewest, cost.most) == expected
     assert cost.epochs == 5
     text = cost.text()

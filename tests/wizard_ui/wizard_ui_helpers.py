@@ -72,7 +72,7 @@ def zip_names(path: Path) -> list[str]:
         return archive.namelist()
 
 
-# The pages each process walks through, in order (what plan.pages_for and the window must agree on).
+# The pages each process walks through, in order (what pages.pages_for and the window must agree on).
 EXPECTED_PAGES = {
     "ND": ["dataset", "process", "networks", "training", "summary"],
     "DD": ["dataset", "process", "transforms", "networks", "training", "summary"],

@@ -18,7 +18,8 @@ from atlass_runtime.dataset import UNLABELLED
 from atlass_runtime.split import class_split_sizes
 
 from atlass_project.inspection import category_order, inspect_dataset
-from ..plan import NO_UNLABELLED, WizardModel
+from ..pages import NO_UNLABELLED
+from ..plan import WizardModel
 from .tasks import Task
 from .widgets import ConfigPage, error_label, finding_html, show_error, text_label
 

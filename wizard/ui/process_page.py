@@ -6,7 +6,8 @@ from PySide6.QtWidgets import QButtonGroup, QRadioButton, QVBoxLayout
 
 from atlass_runtime import PROCESSES
 
-from ..plan import NO_UNLABELLED, WizardModel
+from ..pages import NO_UNLABELLED
+from ..plan import WizardModel
 from .widgets import ConfigPage, text_label
 
 

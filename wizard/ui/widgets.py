@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QLabel, QWizardPage
 
 from atlass_runtime import RunConfig
 
-from ..plan import PAGE_FIELDS, WizardModel
+from ..pages import PAGE_FIELDS
+from ..plan import WizardModel
 
 ERROR_STYLE = "color: #b00020;"
 HELP = RunConfig.field_help()

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QWidget, QWizard
 
 from .dataset_page import DatasetPage
 from .networks_page import NetworksPage
-from ..plan import PAGES, WizardModel
+from ..pages import PAGES
+from ..plan import WizardModel
 from .process_page import ProcessPage
 from .summary_page import SummaryPage
 from .threshold_page import ThresholdPage
