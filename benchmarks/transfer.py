@@ -54,6 +54,7 @@ def parse_args(argv=None):
     parser.add_argument("--work", type=Path, default=Path("/tmp/atlass-transfer"))
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--table-only", action="store_true")
+    parser.add_argument("--note", action="append", default=[], help="a paragraph added under the command")
     args = parser.parse_args(argv)
     args.k = [int(v) for v in args.k.split(",")]
     args.seeds = [int(v) for v in args.seeds.split(",")]
@@ -245,7 +246,7 @@ def main(argv=None) -> int:
              "images too (lp-ft keeps its fine-tuning only on a clear gain there, a sign test: column `kept` of the "
              "CSV). Each model is scored on the dataset's fixed held-out test set (MedMNIST: the official "
              "test split; class folders: a fixed 25% of each class). A class with fewer than k images "
-             "gives all it has."]
+             "gives all it has."] + [line for note in args.note for line in ("", note)]
     table_path.write_text(markdown(rows, args.methods, notes), encoding="utf-8")
     print(f"Table: {table_path}; rows: {csv_path}")
     return 0
