@@ -1,5 +1,6 @@
 """Which voted images become pseudo-labels in a round: those above the threshold, and, with class
-balance, no more of a class than its share of the labelled images allows."""
+balance, no more of a class than its share of the labelled images allows, counted over the run
+(the pseudo-labels kept from earlier rounds included)."""
 from __future__ import annotations
 
 import math
@@ -9,14 +10,16 @@ import numpy as np
 from .ensemble import Votes
 
 
-def accept(votes: Votes, threshold: float, class_shares: np.ndarray | None = None) -> np.ndarray:
+def accept(votes: Votes, threshold: float, class_shares: np.ndarray | None = None,
+           earlier: np.ndarray | None = None) -> np.ndarray:
     """Indices (ascending) of the accepted images.
 
     Without `class_shares` every image whose confidence is strictly above the threshold is
     accepted (the paper). With them (each class's share of the labelled training images), the
     images above the threshold are taken most confident first, and a class may hold at most its
-    share of the accepted images (rounded up): one class cannot take over a round. Images left
-    out stay unlabelled for the next round.
+    share of all the pseudo-labels (rounded up): `earlier` counts, per class, those kept from
+    earlier rounds, so one class can take over neither a round nor, one image a round, the run.
+    Images left out stay unlabelled for the next round.
     """
     above = votes.accepted(threshold)
     if class_shares is None or len(above) == 0:
@@ -24,8 +27,8 @@ def accept(votes: Votes, threshold: float, class_shares: np.ndarray | None = Non
     shares = np.asarray(class_shares, dtype=np.float64)
     order = above[np.argsort(-votes.confidence[above], kind="stable")]
     taken = np.zeros(len(votes), dtype=bool)
-    counts = np.zeros(len(shares), dtype=np.int64)
-    total, changed = 0, True
+    counts = np.zeros(len(shares), dtype=np.int64) if earlier is None else np.asarray(earlier, dtype=np.int64).copy()
+    total, changed = int(counts.sum()), True
     while changed:                  # passes until stable: a class waits for the others to catch up
         changed = False
         for index in order:

@@ -49,15 +49,16 @@ def choose_transforms(trainer, models: list, valid, temperatures: list[float]) -
 
 def vote_on_pool(trainer, models: list, transform_names: list[str], images: np.ndarray,
                  temperatures: list[float], method: str, threshold: float,
-                 class_shares: np.ndarray | None) -> tuple[Votes, np.ndarray]:
-    """(the votes on every image, the accepted indices)."""
+                 class_shares: np.ndarray | None, earlier: np.ndarray | None = None) -> tuple[Votes, np.ndarray]:
+    """(the votes on every image, the accepted indices); `earlier`: pseudo-labels per class kept
+    from earlier rounds, which count against the class balance."""
     transforms = transform_pipeline(transform_names)
     probabilities = pair_probabilities(trainer, models, transforms, images)
     if any(t != 1.0 for t in temperatures):
         for pair in range(len(probabilities)):          # pairs are model-major within a transform
             probabilities[pair] = apply_temperature(probabilities[pair], temperatures[pair % len(models)])
     votes = vote(probabilities, method)
-    return votes, accept(votes, threshold, class_shares)
+    return votes, accept(votes, threshold, class_shares, earlier)
 
 
 def vote_rows(files: list[str], votes: Votes, accepted: np.ndarray, classes: list[str],

@@ -213,6 +213,14 @@ class Workflow:
         labelled_now = {entry["file"] for entry in self.state.pseudo_labels}
         return [p for p in self.dataset.unlabelled if self.relative(p) not in labelled_now]
 
+    def _kept_per_class(self) -> np.ndarray:
+        """Pseudo-labels per class that this round adds to (none when re-voting: it replaces them)."""
+        counts = np.zeros(len(self.classes), dtype=np.int64)
+        if not self.config.revote:
+            for entry in self.state.pseudo_labels:
+                counts[self.classes.index(entry["label"])] += 1
+        return counts
+
     def _rounds(self) -> None:
         cfg = self.config
         for number in range(1, cfg.max_rounds + 1):
@@ -237,7 +245,7 @@ class Workflow:
                      f"{', class balance' if cfg.class_balance else ''}).")
             shares = labelled_shares(self._arrays("train").labels, len(self.classes)) if cfg.class_balance else None
             votes, accepted = vote_on_pool(self.trainer, models, transforms, self.store.take(pool), temperatures,
-                                           cfg.vote, cfg.threshold, shares)
+                                           cfg.vote, cfg.threshold, shares, self._kept_per_class())
             self._record_round(number, pool, votes, accepted, temperatures)
         if self.state.stop_reason is None:
             self._stop("no unlabelled images" if self.process.distills else "no distillation")

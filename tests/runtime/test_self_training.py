@@ -52,6 +52,30 @@ def test_balance_stops_one_class_taking_over_a_round():
     assert accepted.tolist() == [0]                          # one, not all twenty
 
 
+def test_balance_counts_the_pseudo_labels_of_earlier_rounds():
+    """One Metaphase a round would make every pseudo-label Metaphase over a run: the cap is over
+    all the pseudo-labels, the earlier rounds' included."""
+    votes = votes_of([1] * 20, np.linspace(0.99, 0.9, 20), n_classes=4)
+    shares = np.array([0.27, 0.19, 0.27, 0.27])
+    assert accept(votes, 0.8, shares, earlier=np.array([0, 1, 0, 0])).tolist() == []
+    # once the other classes hold pseudo-labels, Metaphase may have its share of them
+    assert accept(votes, 0.8, shares, earlier=np.array([2, 1, 2, 2])).tolist() == [0]
+    # the earlier pseudo-labels of a class fill its share first
+    mixed = votes_of([0, 0, 1, 1], [0.99, 0.98, 0.97, 0.96])
+    assert accept(mixed, 0.8, np.array([0.5, 0.5]), earlier=np.array([3, 0])).tolist() == [2, 3]
+
+
+def test_over_rounds_the_balance_holds_for_the_whole_run():
+    """Round after round the same class is the only confident one: with the cap per round it
+    took one image a round; counted over the run it takes one in all."""
+    shares = np.array([0.25, 0.25, 0.25, 0.25])
+    earlier = np.zeros(4, dtype=np.int64)
+    for _ in range(5):
+        votes = votes_of([2] * 10, np.linspace(0.99, 0.9, 10), n_classes=4)
+        earlier[2] += len(accept(votes, 0.8, shares, earlier))
+    assert earlier.tolist() == [0, 0, 1, 0]
+
+
 def test_labelled_shares():
     assert labelled_shares(np.array([0, 0, 0, 1]), 3).tolist() == [0.75, 0.25, 0.0]
 
