@@ -1,8 +1,10 @@
 """Helpers shared by the test folders: the real datasets in ../shared/data (skipping when absent),
-writing small images, and an awkward dataset. Imported as `from helpers import ...` (tests/ is on
-sys.path through tests/conftest.py)."""
+writing small images, the environment of a Python a test starts, and an awkward dataset.
+Imported as `from helpers import ...` (pytest puts tests/ on sys.path: `pythonpath` in
+pyproject.toml)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -11,6 +13,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a Python that a test starts: it imports this checkout (installed or
+    not) without editing its own sys.path."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, **extra}
 
 
 def shared_dataset(name: str) -> Path:

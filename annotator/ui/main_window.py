@@ -3,45 +3,24 @@ the right, progress at the bottom. It only wires user actions to session calls a
 events to the Qt models."""
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
-                               QProgressDialog, QToolBar, QVBoxLayout, QWidget)
-
-from atlass_runtime.dataset import EXCLUDED
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QTimer
+from PySide6.QtWidgets import (QApplication, QMainWindow, QMenu, QMessageBox, QProgressDialog, QToolBar,
+                               QVBoxLayout, QWidget)
 
 from ..errors import AnnotatorError
 from ..manifest import STATE_FOLDER
 from ..session import Session
 from ..thumbnails import ThumbnailStore
-from . import dialogs, train_launcher
+from . import dialogs, train_launcher, window_actions
 from .category_panel import CategoryPanel
 from .grid import ThumbnailDelegate, ThumbnailGrid
 from .image_model import ALL_IMAGES, CategoryFilterModel, ImageListModel
 from .panel_splitter import PanelSplitter
 from .preview import PreviewPanel
 from .review_mode import REVIEW, ReviewController
+from .status_line import StatusLine
 from .thumbnail_loader import ThumbnailLoader
 from .view_controls import ViewControls
-
-SHORTCUTS_HELP = """<table>
-<tr><td><b>1</b> … <b>9</b></td><td>assign the selected images to category 1…9, then go to the next unlabelled image</td></tr>
-<tr><td><b>0</b>, <b>Backspace</b></td><td>un-assign (back to Unlabelled)</td></tr>
-<tr><td><b>X</b></td><td>set aside as Excluded / unsure (no run reads it)</td></tr>
-<tr><td><b>N</b> / <b>P</b></td><td>next / previous unlabelled image</td></tr>
-<tr><td>arrows, <b>Shift</b>/<b>Ctrl</b>+click, <b>Ctrl+A</b></td><td>move, select several, select all</td></tr>
-<tr><td><b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b>, <b>Ctrl+Y</b></td><td>undo / redo</td></tr>
-<tr><td><b>Ctrl+Shift+N</b>, <b>F2</b></td><td>add a category, rename the selected one</td></tr>
-<tr><td><b>Ctrl +</b> / <b>Ctrl -</b> / <b>Ctrl+0</b> / <b>Ctrl+1</b></td><td>zoom in / out / fit / 1:1</td></tr>
-<tr><td><b>Ctrl+]</b> / <b>Ctrl+[</b></td><td>larger / smaller thumbnails</td></tr>
-<tr><td><b>Ctrl+F</b>, then <b>Enter</b></td><td>find a file by name, then the next match</td></tr>
-<tr><td><b>Ctrl+B</b></td><td>brightness and contrast (display only)</td></tr>
-<tr><td><b>Ctrl+O</b></td><td>open another session or dataset</td></tr>
-<tr><td><b>Ctrl+T</b>, <b>Ctrl+R</b></td><td>Train…, review a run's pseudo-labels</td></tr>
-<tr><td colspan="2"><b>Reviewing a run's pseudo-labels</b></td></tr>
-<tr><td><b>Enter</b>, <b>A</b></td><td>accept the suggested category</td></tr>
-<tr><td><b>1</b> … <b>9</b></td><td>correct: put the image in that category instead</td></tr>
-<tr><td><b>R</b>, <b>Delete</b>, <b>0</b></td><td>reject: the image stays unlabelled</td></tr></table>"""
 
 
 class MainWindow(QMainWindow):
@@ -63,9 +42,11 @@ class MainWindow(QMainWindow):
         self.view = ViewControls(self)
         self._closed = False
         self._export = None
-        self._build_actions()
+        window_actions.build_actions(self)
+        window_actions.build_menus_and_toolbar(self)
         self._build_layout()
-        self._build_status_bar()
+        self.status = StatusLine(self.statusBar(), session)
+        self.progress_label = self.status.progress_label
 
         self.grid.selectionModel().currentChanged.connect(self._show_current)
         self.grid.customContextMenuRequested.connect(self._context_menu)
@@ -73,9 +54,9 @@ class MainWindow(QMainWindow):
         self.categories.model.images_dropped.connect(self._assign_dropped)
         session.events.assigned.connect(self._on_assigned)
         session.events.categories_changed.connect(self._on_categories_changed)
-        self._status_timer = QTimer(self, interval=500, timeout=self._update_storage_status)
+        self._status_timer = QTimer(self, interval=500, timeout=self.status.update_storage)
         self._status_timer.start()
-        self._update_progress()
+        self.status.update_progress()
         self._update_history_actions()
         first = session.next_unlabelled(-1)
         self.select_rows([first if first is not None else 0] if len(session) else [])
@@ -88,122 +69,6 @@ class MainWindow(QMainWindow):
         remember(session.output)
 
     # -- building
-    def _action(self, text, slot, shortcuts=(), tip="") -> QAction:
-        action = QAction(text, self)
-        sequences = {}                           # the platform's standard keys, then ours, once each
-        for shortcut in shortcuts:
-            found = (QKeySequence.keyBindings(shortcut) if isinstance(shortcut, QKeySequence.StandardKey)
-                     else [QKeySequence(shortcut)])
-            sequences.update((sequence.toString(), sequence) for sequence in found)
-        action.setShortcuts(list(sequences.values()))
-        keys = ", ".join(sequences)
-        action.setToolTip(f"{tip or text} ({keys})" if keys else tip or text)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        self.undo_action = self._action("Undo", self.undo, [QKeySequence.StandardKey.Undo])
-        self.redo_action = self._action("Redo", self.redo, [QKeySequence.StandardKey.Redo, "Ctrl+Shift+Z", "Ctrl+Y"])
-        self.next_action = self._action("Next unlabelled", lambda: self.go_to_unlabelled(False), ["N"])
-        self.previous_action = self._action("Previous unlabelled", lambda: self.go_to_unlabelled(True), ["P"])
-        self.unassign_action = self._action("0  Unlabelled", lambda: self.assign_selection(None), ["0", "Backspace"],
-                                            "Un-assign the selected images")
-        self.exclude_action = self._action("X  Excluded / unsure", lambda: self.assign_selection(EXCLUDED), ["X"],
-                                           "Set the selected images aside: unsure or unusable, never read by a run")
-        self.add_category_action = self._action("Add category…", self.categories.add_category, ["Ctrl+Shift+N"])
-        self.rename_category_action = self._action("Rename category…", self.categories.rename_category, ["F2"])
-        self.delete_category_action = self._action("Delete category…", self.categories.delete_category)
-        self.train_action = self._action("Train…", self.train, ["Ctrl+T"],
-                                         "Write a training project (notebook + dataset) for this dataset")
-        self.zoom_actions = [
-            self._action("Zoom in", lambda: self.preview.view.zoom(1.25), ["Ctrl++", "Ctrl+="]),
-            self._action("Zoom out", lambda: self.preview.view.zoom(1 / 1.25), ["Ctrl+-"]),
-            self._action("Fit", self.preview.view.fit, ["Ctrl+0"]),
-            self._action("Actual size", self.preview.view.actual_size, ["Ctrl+1"])]
-        self.close_action = self._action("Close", self.close, [QKeySequence.StandardKey.Quit])
-        self.open_action = self._action("Open…", self.open_other, [QKeySequence.StandardKey.Open],
-                                        "Open another session or dataset (this one is saved and closed)")
-        self.export_action = self._action("Export labels to CSV…", self.export_labels, [],
-                                          "One row per image: file, category, source, where the label came from")
-        self.larger_action = self._action("Larger thumbnails", lambda: self.view.resize_thumbnails(1), ["Ctrl+]"])
-        self.smaller_action = self._action("Smaller thumbnails", lambda: self.view.resize_thumbnails(-1), ["Ctrl+["])
-        self.shuffle_action = self._action("Shuffled order", lambda: self.view.set_shuffled(self.shuffle_action.isChecked()),
-                                           tip="Show the images in a random order (name order biases labelling)")
-        self.shuffle_action.setCheckable(True)
-        self.find_action = self._action("Find a file…", lambda: self.view.focus_find(), [QKeySequence.StandardKey.Find])
-        self.shared_range_action = self._action(
-            "Same contrast range for all images", lambda: self.view.set_shared_range(self.shared_range_action.isChecked()),
-            tip="Show every image with one intensity range, so that intensities can be compared (default: each "
-                "image auto-contrasted on its own)")
-        self.shared_range_action.setCheckable(True)
-        self.adjust_action = self._action("Brightness and contrast…", lambda: self.view.open_adjustments(), ["Ctrl+B"])
-        self.review_action = self._action("Review a run's pseudo-labels…", self.reviewing.choose_run, ["Ctrl+R"],
-                                          "Open a finished run (its results.json or results zip) and review "
-                                          "the labels it suggested")
-        self.accept_action = self._action("Accept suggestion", self.reviewing.accept, ["Return", "Enter", "A"])
-        self.reject_action = self._action("Reject suggestion", self.reviewing.reject, ["R", "Delete"])
-        self.assign_actions: list[QAction] = []
-        self._rebuild_assign_actions()
-
-        edit = self.menuBar().addMenu("&Edit")
-        for action in (self.undo_action, self.redo_action):
-            edit.addAction(action)
-        edit.addSeparator()
-        self.assign_menu = edit.addMenu("Assign to")
-        edit.addAction(self.unassign_action)
-        edit.addAction(self.exclude_action)
-        view = self.menuBar().addMenu("&View")
-        for action in (self.next_action, self.previous_action, self.find_action, None, self.larger_action,
-                       self.smaller_action, self.shuffle_action, None, self.shared_range_action, self.adjust_action,
-                       None, *self.zoom_actions):
-            view.addSeparator() if action is None else view.addAction(action)
-        categories = self.menuBar().addMenu("&Categories")
-        for action in (self.add_category_action, self.rename_category_action, self.delete_category_action):
-            categories.addAction(action)
-        session_menu = self.menuBar().addMenu("&Session")
-        session_menu.addAction(self.open_action)
-        self.recent_menu = session_menu.addMenu("Open recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        session_menu.addSeparator()
-        session_menu.addAction(self.review_action)
-        session_menu.addAction(self.export_action)
-        session_menu.addAction(self.train_action)
-        session_menu.addAction(self.close_action)
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(self._action("Keyboard shortcuts", self._show_shortcuts, ["F1"]))
-        self._fill_assign_menu()
-
-        toolbar = self.addToolBar("Main")
-        toolbar.setMovable(False)
-        for action in (self.undo_action, self.redo_action, None, self.previous_action, self.next_action, None,
-                       self.add_category_action, None, self.train_action, None):
-            toolbar.addSeparator() if action is None else toolbar.addAction(action)
-        toolbar.addWidget(self.view.find_edit)
-
-    def _rebuild_assign_actions(self) -> None:
-        for action in self.assign_actions:
-            self.removeAction(action)
-            action.deleteLater()
-        self.assign_actions = []
-        for position, name in enumerate(self.session.categories):
-            key = [str(position + 1)] if position < 9 else []
-            label = f"{position + 1}  {name}" if key else name
-            self.assign_actions.append(self._action(label, lambda _=False, c=name: self.assign_selection(c), key,
-                                                    f"Assign the selected images to {name!r}"))
-        self.assign_bar.clear()
-        self.assign_bar.addWidget(QLabel(" Assign: "))
-        for action in self.assign_actions:
-            self.assign_bar.addAction(action)
-        self.assign_bar.addSeparator()
-        self.assign_bar.addAction(self.unassign_action)
-        self.assign_bar.addAction(self.exclude_action)
-
-    def _fill_assign_menu(self) -> None:
-        self.assign_menu.clear()
-        for action in self.assign_actions:
-            self.assign_menu.addAction(action)
-
     def _build_layout(self) -> None:
         middle = QWidget()
         layout = QVBoxLayout(middle)
@@ -214,16 +79,6 @@ class MainWindow(QMainWindow):
         self.splitter = PanelSplitter(self.categories, middle, self.grid, self.preview)
         self.setCentralWidget(self.splitter)
         self.resize(1400, 860)
-
-    def _build_status_bar(self) -> None:
-        self.progress_label = QLabel()
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setMaximumWidth(220)
-        self.progress_bar.setTextVisible(False)
-        self.storage_label = QLabel()
-        self.statusBar().addPermanentWidget(self.storage_label)
-        self.statusBar().addPermanentWidget(self.progress_label)
-        self.statusBar().addPermanentWidget(self.progress_bar)
 
     # -- what the user does
     def selected_rows(self) -> list[int]:
@@ -298,7 +153,7 @@ class MainWindow(QMainWindow):
 
         session_switch.open_other(self, folder)
 
-    def _fill_recent(self) -> None:
+    def fill_recent(self) -> None:
         from . import session_switch
 
         self.recent_menu.clear()
@@ -408,24 +263,18 @@ class MainWindow(QMainWindow):
 
     # -- session events
     def _on_assigned(self, rows) -> None:
-        self._update_progress()
+        self.status.update_progress()
         self._update_history_actions()
         current = self.current_row()
         if current is not None and current in rows:
             self._show_current(self.grid.currentIndex())
 
     def _on_categories_changed(self) -> None:
-        self._rebuild_assign_actions()
-        self._fill_assign_menu()
-        self._update_progress()
+        window_actions.rebuild_assign_actions(self)
+        window_actions.fill_assign_menu(self)
+        self.status.update_progress()
         self._update_history_actions()
         self.grid.viewport().update()
-
-    def _update_progress(self) -> None:
-        total, done = len(self.session), self.session.labelled_count
-        self.progress_label.setText(f"{done:,} / {total:,} labelled")
-        self.progress_bar.setRange(0, max(total, 1))
-        self.progress_bar.setValue(done)
 
     def _update_history_actions(self) -> None:
         for action, text, label in ((self.undo_action, self.session.history.undo_text(), "Undo"),
@@ -433,19 +282,6 @@ class MainWindow(QMainWindow):
             action.setEnabled(text is not None)
             action.setText(f"{label} {text}" if text else label)      # menus say what; the toolbar stays short
             action.setIconText(label)
-
-    def _update_storage_status(self) -> None:
-        storage = self.session.storage
-        parts = []
-        if storage.filling():
-            parts.append(f"Adding images to the output folder: {storage.fill_done:,} / {storage.fill_total:,}")
-        if storage.problems:
-            parts.append(f"{len(storage.problems):,} image(s) could not be added to the output folder")
-            self.storage_label.setToolTip("\n".join(list(storage.problems.values())[:20]))
-        writer_error = getattr(self.session._writer, "error", None)
-        if writer_error is not None:
-            parts.append(f"Saving the session manifest failed: {writer_error}")
-        self.storage_label.setText(" · ".join(parts))
 
     # -- helpers
     def _make_thumbnail(self, row: int):
@@ -461,8 +297,8 @@ class MainWindow(QMainWindow):
         self._update_history_actions()
         return True
 
-    def _show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", window_actions.SHORTCUTS_HELP)
 
     def _finish_copies(self, title: str, cancel_text: str) -> bool:
         """Wait, with a progress dialog, until every image is in the output folder."""

@@ -5,7 +5,7 @@ grid keeps `GRID_COLUMNS` columns of thumbnails, and the current image stays in 
 user drags to are remembered and given back when the window grows again."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QListView, QSplitter, QWidget
 
 GRID_COLUMNS = 3

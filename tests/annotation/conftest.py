@@ -1,8 +1,6 @@
 """Fixtures of the annotator tests: generated image folders, sessions closed after each test."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from annotator import Session

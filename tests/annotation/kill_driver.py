@@ -6,10 +6,8 @@ It prints each assignment once made, then 'done', then waits to be killed.
 import os
 import sys
 import time
-from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402

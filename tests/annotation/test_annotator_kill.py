@@ -1,6 +1,5 @@
 """A kill -9 right after a series of assignments loses none of them."""
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from annotator.manifest import manifest_path
+from helpers import child_env
 from annotator_helpers import layout, make_flat_folder
 
 pytestmark = [pytest.mark.gui, pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")]
@@ -21,7 +21,7 @@ def test_sigkill_after_assignments_loses_nothing(tmp_path, sessions, open_window
     out = tmp_path / "out"
     process = subprocess.Popen([sys.executable, str(DRIVER), str(source), str(out), "25"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+                               env=child_env(QT_QPA_PLATFORM="offscreen"))
     watchdog = threading.Timer(120, process.kill)
     watchdog.start()
     assigned = {}

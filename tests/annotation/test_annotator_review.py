@@ -2,20 +2,18 @@
 correct / reject, undo/redo, saving across a killed process, a mismatched run, label next."""
 from __future__ import annotations
 
-import csv
-import json
 import os
 import signal
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 
 from annotator.manifest import read_manifest
 from annotator.review import ACCEPTED, CORRECTED, REJECTED, ReviewState, review_counts
 from annotator.run_suggestions import RunError, read_run
+from helpers import child_env
 from annotator_helpers import layout, make_flat_folder, write_run
 
 from annotator_helpers import RUN_CLASSES as CLASSES
@@ -114,7 +112,6 @@ def test_suggested_next_takes_the_least_sure_in_turn_from_each_category(session,
 
 KILLED = """
 import sys
-sys.path[:0] = [{repo!r}]
 from annotator import Session
 from annotator.review import ReviewState
 from annotator.run_suggestions import read_run
@@ -130,10 +127,8 @@ sys.stdin.read()
 def test_decisions_survive_a_killed_process(session, tmp_path):
     run = write_run(tmp_path / "run", PSEUDO)
     session.close()
-    repo = str(Path(__file__).resolve().parents[2])
-    process = subprocess.Popen([sys.executable, "-c", KILLED.format(repo=repo, dataset=str(session.output),
-                                                                    run=str(run))],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-c", KILLED.format(dataset=str(session.output), run=str(run))],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=child_env())
     assert process.stdout.readline().strip() == "decided"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()

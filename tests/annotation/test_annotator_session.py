@@ -1,6 +1,5 @@
 """The Qt-free session: the output folder on disk after every action, undo/redo, continuing."""
 import errno
-from pathlib import Path
 import json
 import os
 
@@ -11,6 +10,7 @@ from annotator.manifest import read_manifest
 from annotator import FolderError, StorageError, describe_output_folder
 from annotator.errors import RearrangeNeeded, AnnotatorError, CategoryNameError
 from annotator.manifest import manifest_path
+from helpers import child_env
 from annotator_helpers import fingerprint, layout, make_flat_folder, write_image
 
 import numpy as np
@@ -342,7 +342,6 @@ def test_a_raw_folder_is_left_byte_for_byte_unchanged_until_the_user_confirms(tm
 
 HOLD = """
 import sys
-sys.path[:0] = [{repo!r}]
 from annotator import Session
 session = Session.open({out!r})
 print("holding", flush=True)
@@ -357,9 +356,8 @@ def test_a_folder_open_in_another_annotator_is_refused_saying_who_holds_it(flat_
 
     out = tmp_path / "out"
     sessions.create(flat_folder, out, ["G1"]).close()
-    repo = str(Path(__file__).resolve().parents[2])
-    holder = subprocess.Popen([sys.executable, "-c", HOLD.format(repo=repo, out=str(out))], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD.format(out=str(out))], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=child_env())
     try:
         assert holder.stdout.readline().strip() == "holding"
         with pytest.raises(FolderError, match=f"open in another annotator \\(process {holder.pid} on "):

@@ -3,27 +3,23 @@ the table, on hand-made data; the whole loop with a fake trainer; one tiny real 
 from __future__ import annotations
 
 import csv
-import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers import REPO, shared_dataset, write_png
-
-sys.path.insert(0, str(REPO / "benchmarks"))
-
-import ssl_protocol  # noqa: E402
-from atlass_runtime.dataset import scan_dataset  # noqa: E402
-from atlass_runtime.imageio import network_image  # noqa: E402
-from ssl_bench import records, runner  # noqa: E402
-from ssl_bench.model_reuse import ReusingTrainer  # noqa: E402
-from ssl_bench.records import SettingsMismatch, append_row, finished_runs, read_rows  # noqa: E402
-from ssl_bench.sampling import draw_sample, too_few_unlabelled, write_organised  # noqa: E402
-from ssl_bench.sources import SourceDataset, SourceError, read_class_folders, read_npz  # noqa: E402
-from ssl_bench.stats import compare, holm, paired_differences, wilcoxon_signed_rank  # noqa: E402
-from ssl_bench.table import markdown_report  # noqa: E402
+import ssl_protocol
+from atlass_runtime.dataset import scan_dataset
+from atlass_runtime.imageio import network_image
+from helpers import shared_dataset, write_png
+from ssl_bench import records, runner
+from ssl_bench.model_reuse import ReusingTrainer
+from ssl_bench.records import SettingsMismatch, append_row, finished_runs, read_rows
+from ssl_bench.sampling import draw_sample, too_few_unlabelled, write_organised
+from ssl_bench.sources import SourceDataset, SourceError, read_class_folders, read_npz
+from ssl_bench.stats import compare, holm, paired_differences, wilcoxon_signed_rank
+from ssl_bench.table import markdown_report
 
 
 def fake_source(**counts) -> SourceDataset:

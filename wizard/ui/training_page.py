@@ -186,7 +186,7 @@ class TrainingPage(ConfigPage):
         config = self.model.config
         train = 100 - round(100 * config.valid_fraction) - round(100 * config.test_fraction)
         recipe = config.recipe_info
-        stages = (f"a new last layer fitted on the network's frozen features, then "
+        stages = ("a new last layer fitted on the network's frozen features, then "
                   if recipe.probe_first else "")
         if config.epochs_frozen:
             stages += f"{config.epochs_frozen} epochs training the new head, then "
