@@ -96,13 +96,23 @@ def test_stop_when_no_image_is_accepted_and_reuse_those_models(colour_dataset, t
 
 def test_stop_at_the_round_limit(colour_dataset, tmp_path):
     config = config_for(colour_dataset, tmp_path / "o", process="IDD", networks=["ResNet18"],
-                        transforms=["V Flip"], max_rounds=3)
+                        transforms=["V Flip"], max_rounds=3, class_balance=False)
     result, _ = run(config, OneAtATime)
     results = result.results
     assert [r["accepted"] for r in results["rounds"]] == [1, 1, 1]
     assert results["stop_reason"] == "the limit of 3 round(s) was reached"
     assert results["models_trained"] == 3 + 1
     assert [int(r["round"]) for r in read_csv(result.pseudo_labels_path)] == [1, 2, 3]
+
+
+def test_class_balance_holds_over_the_rounds(colour_dataset, tmp_path):
+    """One confident image a round, always of the first class: it may hold its third of the
+    pseudo-labels, so round 2 accepts nothing and the run stops."""
+    config = config_for(colour_dataset, tmp_path / "o", process="IDD", networks=["ResNet18"],
+                        transforms=["V Flip"], max_rounds=3)
+    results = run(config, OneAtATime)[0].results
+    assert [r["accepted"] for r in results["rounds"]] == [1, 0]
+    assert results["stop_reason"] == "no image was accepted in round 2"
 
 
 def test_stop_when_every_unlabelled_image_is_labelled(colour_dataset, tmp_path):
