@@ -42,6 +42,12 @@ def accept(votes: Votes, threshold: float, class_shares: np.ndarray | None = Non
     return np.flatnonzero(taken)
 
 
+def held_back(votes: Votes, threshold: float, accepted: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per class, the images above the threshold that class balance left out."""
+    left = np.setdiff1d(votes.accepted(threshold), accepted)
+    return np.bincount(votes.labels[left].astype(np.int64), minlength=n_classes)
+
+
 def labelled_shares(labels: np.ndarray, n_classes: int) -> np.ndarray:
     """Each class's share of the labelled training images."""
     counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=n_classes).astype(np.float64)

@@ -190,17 +190,19 @@ def sample_images(dataset, per_class: int = 6, seed: int = 0, size: int | None =
 
 # ---------------------------------------------------------------------- pseudo-labels
 def rounds_table(rounds: list[dict], classes: list[str]) -> pd.DataFrame:
-    """One row per pseudo-labelling round: images before, accepted (per category), confidence."""
+    """One row per pseudo-labelling round: images before, accepted (per category), those above the
+    threshold that class balance held back, confidence."""
     rows = []
     for entry in rounds:
         per_class = entry.get("accepted_per_class", {})
         rows.append({"round": entry["round"], "unlabelled before": entry["unlabelled_before"],
                      "accepted": entry["accepted"],
                      **{f"+ {c}": per_class.get(c, 0) for c in classes},
+                     "held back by class balance": sum(entry.get("held_back_by_balance", {}).values()),
                      "mean confidence of accepted": _percent(entry.get("mean_confidence_accepted")),
                      "threshold": entry.get("threshold")})
     columns = ["round", "unlabelled before", "accepted", *[f"+ {c}" for c in classes],
-               "mean confidence of accepted", "threshold"]
+               "held back by class balance", "mean confidence of accepted", "threshold"]
     return pd.DataFrame(rows, columns=columns).set_index("round")
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .acceptance import accept
+from .acceptance import accept, held_back
 from .calibration import apply_temperature, fit_temperature
 from .ensemble import Votes, vote
 from .pseudo_labelling import apply_transform, pair_probabilities
@@ -87,6 +87,37 @@ def new_pseudo_labels(previous: list[dict], files: list[str], votes: Votes, acce
         fresh.append({"file": files[i], "label": label, "confidence": round(float(votes.confidence[i]), 6),
                       "round": earlier[files[i]][1] if kept else number})
     return fresh if revote else previous + fresh
+
+
+def round_summary(number: int, votes: Votes, accepted: np.ndarray, classes: list[str], threshold: float,
+                  changed: bool) -> dict:
+    """What results.json's `rounds` says of one round."""
+    per_class = {c: 0 for c in classes}
+    for i in accepted:
+        per_class[classes[int(votes.labels[i])]] += 1
+    summary = {"round": number, "unlabelled_before": len(votes), "accepted": int(len(accepted)),
+               "accepted_per_class": per_class,
+               "mean_confidence_accepted": float(votes.confidence[accepted].mean()) if len(accepted) else None,
+               "max_confidence": float(votes.confidence.max()) if len(votes) else None,
+               "threshold": threshold, "changed": changed}
+    held = held_back(votes, threshold, accepted, len(classes))
+    if held.sum():
+        summary["held_back_by_balance"] = {c: int(n) for c, n in zip(classes, held) if n}
+    return summary
+
+
+def round_line(summary: dict) -> str:
+    """The log's line for a round: how many accepted, per class, and what class balance held back."""
+    def listed(counts: dict) -> str:
+        return ", ".join(f"{c}: {n}" for c, n in counts.items())
+
+    line = (f"Round {summary['round']}: {summary['accepted']} of {summary['unlabelled_before']} images "
+            f"accepted ({listed(summary['accepted_per_class'])}).")
+    held = summary.get("held_back_by_balance")
+    if held:
+        line += (f" {sum(held.values())} more above the threshold held back by class balance ({listed(held)}):"
+                 " a category holds at most its share of your labels among the pseudo-labels.")
+    return line
 
 
 def same_labels(a: list[dict], b: list[dict]) -> bool:

@@ -26,8 +26,8 @@ from .file_names import CHECKPOINTS, MODEL, PSEUDO_LABELS, RESULTS, SKIPPED, SPL
 from .files import atomic_write_csv, atomic_write_json
 from .image_store import ImageStore
 from .run_state import DatasetChangedError, RunState, dataset_signature, next_free_folder, saved_signature
-from .self_training import (VOTE_COLUMNS, choose_transforms, new_pseudo_labels, same_labels,
-                            temperatures_for, vote_on_pool, vote_rows)
+from .self_training import (VOTE_COLUMNS, choose_transforms, new_pseudo_labels, round_line, round_summary,
+                            same_labels, temperatures_for, vote_on_pool, vote_rows)
 from .split import Split, require_examples, stratified_split
 from .trainer import LabelledArrays, Trainer
 
@@ -273,27 +273,20 @@ class Workflow:
         previous = self.state.pseudo_labels
         self.state.pseudo_labels = new_pseudo_labels(previous, files, votes, accepted, self.classes,
                                                      number, self.config.revote)
-        per_class = {c: 0 for c in self.classes}
-        for i in accepted:
-            per_class[self.classes[int(votes.labels[i])]] += 1
-        summary = {"round": number, "unlabelled_before": len(files), "accepted": int(len(accepted)),
-                   "accepted_per_class": per_class,
-                   "mean_confidence_accepted": float(votes.confidence[accepted].mean()) if len(accepted) else None,
-                   "max_confidence": float(votes.confidence.max()) if len(files) else None,
-                   "threshold": self.config.threshold,
-                   "changed": not same_labels(previous, self.state.pseudo_labels)}
+        summary = round_summary(number, votes, accepted, self.classes, self.config.threshold,
+                                changed=not same_labels(previous, self.state.pseudo_labels))
         if self.config.calibrate:
             summary["temperatures"] = dict(zip(self.config.networks, temperatures))
         self.state.rounds.append(summary)
-        self._round_warnings(number, votes, per_class)
+        self._round_warnings(number, votes, summary["accepted_per_class"])
         # The round and the stop rule it triggers are saved in one write: a kill between the two
         # would otherwise make the resumed run train one round too many.
-        self.state.stop_reason = self._stop_rule(number, len(files), len(accepted), summary["changed"])
+        held = sum(summary.get("held_back_by_balance", {}).values())
+        self.state.stop_reason = self._stop_rule(number, len(files), len(accepted), summary["changed"], held)
         self.state.save(self.output)
         self._write_pseudo_labels()
         self._drop_old_checkpoints(keep=f"round-{number}")
-        self.log(f"Round {number}: {len(accepted)} of {len(files)} images accepted "
-                 f"({', '.join(f'{c}: {n}' for c, n in per_class.items())}).")
+        self.log(round_line(summary))
         if self.state.stop_reason:
             self._log_stop()
 
@@ -305,9 +298,10 @@ class Workflow:
             self.state.warnings.append({**item, "round": number})
             self.log(f"Warning: {item['message']}")
 
-    def _stop_rule(self, number: int, pool: int, accepted: int, changed: bool) -> str | None:
+    def _stop_rule(self, number: int, pool: int, accepted: int, changed: bool, held: int) -> str | None:
         if accepted == 0:
-            return f"no image was accepted in round {number}"
+            return f"no image was accepted in round {number}" + (
+                f" ({held} above the threshold held back by class balance)" if held else "")
         if self.config.revote and not changed:
             return f"the pseudo-labels did not change in round {number}"
         if accepted == pool and not self.config.revote:

@@ -84,6 +84,8 @@ def test_rounds_table_has_a_row_per_round(finished, capsys):
     table = show.rounds_table(wf.state.rounds, wf.classes)
     assert list(table.index) == [r["round"] for r in result.results["rounds"]]
     assert (table[[f"+ {c}" for c in wf.classes]].sum(axis=1) == table["accepted"]).all()
+    held = [sum(r.get("held_back_by_balance", {}).values()) for r in result.results["rounds"]]
+    assert table["held back by class balance"].tolist() == held
     show.rounds(wf)
     out = capsys.readouterr().out
     assert f"{len(wf.state.pseudo_labels)} pseudo-labelled image(s)" in out and "Stopped because" in out

@@ -111,9 +111,14 @@ def test_class_balance_holds_over_the_rounds(colour_dataset, tmp_path):
     pseudo-labels, so round 2 accepts nothing and the run stops."""
     config = config_for(colour_dataset, tmp_path / "o", process="IDD", networks=["ResNet18"],
                         transforms=["V Flip"], max_rounds=3)
-    results = run(config, OneAtATime)[0].results
+    result, messages = run(config, OneAtATime)
+    results = result.results
     assert [r["accepted"] for r in results["rounds"]] == [1, 0]
-    assert results["stop_reason"] == "no image was accepted in round 2"
+    assert results["rounds"][1]["held_back_by_balance"] == {"a_dark": 1}
+    assert "held_back_by_balance" not in results["rounds"][0]
+    assert results["stop_reason"] == ("no image was accepted in round 2 "
+                                      "(1 above the threshold held back by class balance)")
+    assert any("1 more above the threshold held back by class balance (a_dark: 1)" in m for m in messages)
 
 
 def test_stop_when_every_unlabelled_image_is_labelled(colour_dataset, tmp_path):
