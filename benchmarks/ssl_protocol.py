@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # ssl_bench, when run 
 
 from atlass_runtime import PROCESSES, AtlassError, RunConfig, get_process  # noqa: E402
 from atlass_runtime.networks import canonical_network  # noqa: E402
-from ssl_bench.records import SettingsMismatch, append_row, finished_runs, read_rows, run_key  # noqa: E402
+from ssl_bench.records import SettingsMismatch, append_candidates, append_row, finished_runs, read_rows, run_key  # noqa: E402
 from ssl_bench.runner import VARIANTS, HeldOutTest, Settings, run_process  # noqa: E402
 from ssl_bench.sampling import draw_sample, too_few_unlabelled, write_organised  # noqa: E402
 from ssl_bench.sources import SourceError, load_source  # noqa: E402
@@ -183,8 +183,9 @@ def main(argv=None) -> int:
     csv_path = args.output / f"{args.name}.csv"
     args.output.mkdir(parents=True, exist_ok=True)
     args.work.mkdir(parents=True, exist_ok=True)
-    if args.restart and csv_path.exists():
-        csv_path.unlink()
+    if args.restart:
+        for path in (csv_path, candidates_path(args)):
+            path.unlink(missing_ok=True)
     try:
         done = finished_runs(csv_path, settings.settings_id())
     except SettingsMismatch as exc:
@@ -195,6 +196,10 @@ def main(argv=None) -> int:
         run_all(args, settings, plan, done)
     print(f"Table: {write_table(args, settings, plan.notes + args.note)}; runs: {csv_path}")
     return 0
+
+
+def candidates_path(args) -> Path:
+    return args.output / f"{args.name}_candidates.jsonl"
 
 
 def run_all(args, settings: Settings, plan: Plan, done: set) -> None:
@@ -232,6 +237,7 @@ def run_all(args, settings: Settings, plan: Plan, done: set) -> None:
                           draw_dir / f"{variant}-{process}", tests[source.name], log,
                           model_cache=draw_dir / "model-cache" if args.reuse_models else None,
                           keep_output=args.keep_runs, variant=variant)
+        append_candidates(candidates_path(args), row)
         append_row(args.output / f"{args.name}.csv", row)
         done.add(run_key(row))
         finished += 1

@@ -3,6 +3,7 @@ the run in progress, and read back to skip the runs already there."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 
@@ -53,6 +54,31 @@ def finished_runs(path: Path, settings_id: str) -> set[tuple]:
             f"{path} holds runs made with other settings (settings id {', '.join(other)}; now "
             f"{settings_id}). Use another --output folder, or --restart to discard those runs.")
     return {run_key(r) for r in rows}
+
+
+def append_candidates(path: Path, row: dict) -> None:
+    """One JSON line per run: its key and every candidate's validation and held-out scores
+    (`row["candidates"]`), beside the CSV, for comparing selection rules afterwards."""
+    record = {"dataset": row["dataset"], "k": row["k"], "seed": row["seed"], "variant": row["variant"],
+              "process": row["process"], "settings_id": row["settings_id"], "candidates": row["candidates"]}
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_candidates(path: Path) -> list[dict]:
+    """The candidate records, the last one per run key (a rerun after a kill replaces it)."""
+    if not path.is_file():
+        return []
+    latest = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:      # a line cut short by a kill
+            continue
+        latest[run_key(record)] = record
+    return list(latest.values())
 
 
 def append_row(path: Path, row: dict) -> None:

@@ -156,9 +156,21 @@ def run_process(settings: Settings, source: SourceDataset, sample: Sample, truth
         "models_trained": workflow.trained_now - reused, "models_reused": reused,
         "seconds": round(seconds, 1), "settings_id": settings.settings_id(),
     }
+    row["candidates"] = [candidate_record(c, held_out(c["name"])) for c in results["candidates"]]
     if not keep_output:
         shutil.rmtree(output_dir, ignore_errors=True)
     return row
+
+
+def candidate_record(candidate: dict, test_scores: dict) -> dict:
+    """What a selection rule can see of a candidate (its validation scores) and what it would
+    have scored on the held-out test set: enough to compare selection rules after the runs."""
+    valid = candidate["validation"]
+    return {"name": candidate["name"], "network": candidate["network"], "trained_on": candidate["trained_on"],
+            "eligible": candidate["eligible"], "valid_accuracy": round(valid["accuracy"], 6),
+            "valid_macro_f1": round(valid["macro_f1"], 6),
+            "valid_log_loss": round(valid["log_loss"], 6) if "log_loss" in valid else None,
+            "test_accuracy": round(test_scores["accuracy"], 6), "test_macro_f1": round(test_scores["macro_f1"], 6)}
 
 
 def acceptance_ratio(workflow) -> float | str:

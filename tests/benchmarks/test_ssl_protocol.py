@@ -15,7 +15,7 @@ from atlass_runtime.imageio import network_image
 from helpers import shared_dataset, write_png
 from ssl_bench import records, runner
 from ssl_bench.model_reuse import ReusingTrainer
-from ssl_bench.records import SettingsMismatch, append_row, finished_runs, read_rows
+from ssl_bench.records import SettingsMismatch, append_row, finished_runs, read_candidates, read_rows, run_key
 from ssl_bench.sampling import draw_sample, too_few_unlabelled, write_organised
 from ssl_bench.sources import SourceDataset, SourceError, read_class_folders, read_npz
 from ssl_bench.stats import compare, holm, paired_differences, wilcoxon_signed_rank
@@ -247,6 +247,14 @@ def test_whole_loop_then_resume_skips_finished_runs(tmp_path, fake_training):
     assert all(r["teacher_valid_accuracy"] is not None and r["max_acceptance_ratio"] >= 1 for r in paper)
     assert {r["selected_trained_on"] for r in idd if r["variant"] == "paper"} <= {"labels + pseudo-labels"}
     assert not list((tmp_path / "work" / "runs").glob("*/*"))       # draw folders removed
+    records = {run_key(r): r["candidates"] for r in read_candidates(tmp_path / "out" / "ssl_protocol_candidates.jsonl")}
+    assert set(records) == {run_key(r) for r in rows}
+    for row in idd:                     # the chosen candidate's held-out score is the row's
+        chosen = [c for c in records[run_key(row)] if c["name"] == row["selected_network"]]
+        assert len(chosen) == 1 and chosen[0]["test_accuracy"] == row["accuracy"]
+    for row in paper:                   # pseudo-labelled models and the labels-alone ones
+        assert [c["trained_on"] for c in records[run_key(row)]] == ["labels + pseudo-labels", "labels alone"]
+        assert [c["eligible"] for c in records[run_key(row)]] == [True, False]
 
     fake_training.clear()
     assert ssl_protocol.main(args + ["--seeds", "0,1,2"]) == 0
