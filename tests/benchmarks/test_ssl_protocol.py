@@ -333,3 +333,32 @@ def torch_equal(a, b) -> bool:
     import torch
 
     return bool(torch.equal(a, b))
+
+
+def test_selection_rules_replay_the_choice_on_the_recorded_candidates(tmp_path):
+    import selection_rules
+
+    def candidate(network, trained_on, valid_accuracy, log_loss, test_accuracy):
+        return {"name": network + trained_on, "network": network, "trained_on": trained_on, "eligible": True,
+                "valid_accuracy": valid_accuracy, "valid_macro_f1": valid_accuracy, "valid_log_loss": log_loss,
+                "test_accuracy": test_accuracy, "test_macro_f1": test_accuracy}
+    pseudo, alone = "labels + pseudo-labels", "labels alone"
+    # Validation ties on accuracy: the log-loss tie-break picks labels alone, the tie rule does not;
+    # Lite1 alone wins on validation, which the first-network rule does not allow (it ties, then log-loss).
+    candidates = [candidate("Lite0", pseudo, 0.75, 0.9, 0.80), candidate("Lite0", alone, 0.75, 0.5, 0.70),
+                  candidate("Lite1", alone, 0.875, 0.7, 0.60)]
+    key = {"dataset": "d", "k": 25, "seed": 0, "variant": "v"}
+    rows = [{**key, "process": "ND", "accuracy": 0.70, "macro_f1": 0.70},
+            {**key, "process": "IMD", "accuracy": 0.60, "macro_f1": 0.60}]
+    records = [{**key, "process": "IMD", "candidates": candidates}]
+    chosen = {name: selection_rules.replay(rows, records, rule)[0]["accuracy"]
+              for name, rule in selection_rules.RULES.items()}
+    assert chosen == {"pseudo-labelled only (the paper)": 0.80, "all candidates (our default)": 0.60,
+                      "all, labels alone of the first network only": 0.70,
+                      "all, ties on accuracy and F1 to the pseudo-labelled": 0.60,
+                      "all, by validation log-loss": 0.70}
+    without_lite1 = [{**records[0], "candidates": candidates[:2]}]
+    tie_rule = selection_rules.RULES["all, ties on accuracy and F1 to the pseudo-labelled"]
+    assert selection_rules.replay(rows, without_lite1, tie_rule)[0]["accuracy"] == 0.80
+    assert selection_rules.replay(rows, without_lite1, selection_rules.RULES["all candidates (our default)"]
+                                  )[0]["accuracy"] == 0.70
