@@ -8,7 +8,8 @@ probe on all its labels (lp_all), only where it agrees with the probe (lp_agree)
 agrees and the probe is at least 0.8 confident (agree_conf).
 
 usage: python benchmarks/feature_space_ssl.py SIZE MAX_UNLABELLED|all [K,K] [SEEDS]
-writes benchmarks/results/feature_space_ssl_SIZE_MAX.csv and prints the paired summary
+writes benchmarks/results/feature_space_ssl_SIZE_MAX.csv and prints the paired summary;
+       python benchmarks/feature_space_ssl.py --summary CSV   prints that summary again
 """
 import csv
 import sys
@@ -25,10 +26,40 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT)]
 from ssl_bench.sources import load_source           # noqa: E402
 from ssl_bench.sampling import draw_sample          # noqa: E402
+from ssl_bench.stats import paired_differences, wilcoxon_signed_rank  # noqa: E402
 from atlass_runtime.image_store import decode_images  # noqa: E402
 from atlass_runtime.network_builder import build_model  # noqa: E402
 from atlass_runtime.fastai_trainer import pooled_features  # noqa: E402
 from atlass_runtime.networks import normalisation     # noqa: E402
+
+METHODS = ("probe", "self_probe", "lp_all", "lp_agree", "agree_conf")
+
+
+def summary_table(rows: list[dict]) -> str:
+    """Each method against the probe on the same draws, as Markdown (ssl_bench's paired Wilcoxon)."""
+    rows = [dict(r, process=r["method"], seed=int(r["seed"]), acc=float(r["acc"])) for r in rows]
+    lines = ["| method | mean accuracy | Δ vs probe | wins / losses | Wilcoxon p | by dataset | "
+             "pseudo-labels per draw | pseudo-labels right |", "|---|---:|---:|:---:|---:|---|---:|---:|"]
+    for method in METHODS:
+        mine = [r for r in rows if r["method"] == method]
+        differences = paired_differences(rows, method, "probe", "acc")
+        p = wilcoxon_signed_rank(differences).p_value if method != "probe" else None
+        by_dataset = {d: np.mean(paired_differences([r for r in rows if r["dataset"] == d], method, "probe", "acc"))
+                      for d in dict.fromkeys(r["dataset"] for r in mine)}
+        precision = [float(r["pl_prec"]) for r in mine if r["pl_prec"] not in ("", None)]
+        lines.append(f"| {method} | {np.mean([r['acc'] for r in mine]):.3f} | {np.mean(differences):+.3f} | "
+                     f"{sum(d > 0 for d in differences)} / {sum(d < 0 for d in differences)} | "
+                     f"{'–' if p is None else f'{p:.3f}'} | "
+                     f"{', '.join(f'{d} {v:+.3f}' for d, v in by_dataset.items())} | "
+                     f"{np.mean([float(r['pl_n']) for r in mine]):.0f} | "
+                     f"{f'{np.mean(precision):.1%}' if precision else '–'} |")
+    return "\n".join(lines)
+
+
+if sys.argv[1] == "--summary":          # the table again from a written CSV, without training
+    with open(sys.argv[2], newline="") as handle:
+        print(summary_table(list(csv.DictReader(handle))))
+    sys.exit(0)
 
 SIZE = int(sys.argv[1])
 MAXU = None if sys.argv[2] == "all" else int(sys.argv[2])
@@ -134,12 +165,4 @@ with out.open("w", newline="") as fh:
                 print(src.name, k, seed, {m: round(v[0], 3) for m, v in res.items()},
                       f"{time.time() - t0:.0f}s", flush=True)
 
-import pandas as pd  # noqa: E402
-df = pd.DataFrame(rows)
-df["acc"] = df.acc.astype(float)
-base = df[df.method == "probe"].set_index(["dataset", "k", "seed"]).acc
-for m in ["self_probe", "lp_all", "lp_agree", "agree_conf"]:
-    dm = df[df.method == m].set_index(["dataset", "k", "seed"]).acc - base
-    print(m, "mean delta", round(dm.mean(), 4), "by dataset", dm.groupby("dataset").mean().round(4).to_dict(),
-          "wins", int((dm > 0).sum()), "losses", int((dm < 0).sum()))
-print(df.groupby(["method"]).acc.mean().round(4))
+print(summary_table(rows))
