@@ -301,6 +301,9 @@ class FastaiTrainer:
         return predict_probabilities(model.module, images, self.device, self.amp_dtype, batch_size,
                                      self.channels_last, model.mean, model.std)
 
+    def features(self, model: FastaiModel, images: np.ndarray) -> np.ndarray:
+        return pooled_features(model.module, images, self.device, model.mean, model.std, amp_dtype=self.amp_dtype)
+
     # ------------------------------------------------------------------ persistence
     def bare_module(self, network: str) -> torch.nn.Module:
         """The network with a fresh head for our classes, without loading any weights."""

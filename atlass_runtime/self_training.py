@@ -2,7 +2,8 @@
 accepted images, and what the round writes down.
 
     pool -> every (model, transform) pair predicts -> temperatures (calibrate) -> vote ->
-    threshold (+ class balance) -> pseudo-labels (appended, or replaced when re-voting)
+    threshold (+ label spreading agrees) (+ class balance) -> pseudo-labels (appended, or
+    replaced when re-voting)
 """
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .acceptance import accept, held_back
+from .acceptance import accept, disagreed, held_back
 from .calibration import apply_temperature, fit_temperature
 from .ensemble import Votes, vote
+from .label_spreading import joint_features, spread_labels
 from .pseudo_labelling import apply_transform, pair_probabilities
 from .transforms import TRANSFORMS, transform_pipeline
 from .tta_selection import greedy_transforms
@@ -47,18 +49,28 @@ def choose_transforms(trainer, models: list, valid, temperatures: list[float]) -
     return chosen[1:], steps        # the image itself is always in: only the transforms are named
 
 
+def spread_over_features(trainer, models: list, train, images: np.ndarray) -> np.ndarray:
+    """The category label spreading from the manual training labels gives each pool image, over
+    the round's models' pooled features (all models side by side); -1 where none reaches it."""
+    labelled = joint_features([trainer.features(model, train.images) for model in models])
+    pool = joint_features([trainer.features(model, images) for model in models])
+    return spread_labels(labelled, train.labels, pool, len(trainer.classes))
+
+
 def vote_on_pool(trainer, models: list, transform_names: list[str], images: np.ndarray,
                  temperatures: list[float], method: str, threshold: float,
-                 class_shares: np.ndarray | None, earlier: np.ndarray | None = None) -> tuple[Votes, np.ndarray]:
+                 class_shares: np.ndarray | None, earlier: np.ndarray | None = None,
+                 second_opinion: np.ndarray | None = None) -> tuple[Votes, np.ndarray]:
     """(the votes on every image, the accepted indices); `earlier`: pseudo-labels per class kept
-    from earlier rounds, which count against the class balance."""
+    from earlier rounds, which count against the class balance; `second_opinion`: a category per
+    image (label spreading) that a vote must match to be accepted."""
     transforms = transform_pipeline(transform_names)
     probabilities = pair_probabilities(trainer, models, transforms, images)
     if any(t != 1.0 for t in temperatures):
         for pair in range(len(probabilities)):          # pairs are model-major within a transform
             probabilities[pair] = apply_temperature(probabilities[pair], temperatures[pair % len(models)])
     votes = vote(probabilities, method)
-    return votes, accept(votes, threshold, class_shares, earlier)
+    return votes, accept(votes, threshold, class_shares, earlier, second_opinion)
 
 
 def vote_rows(files: list[str], votes: Votes, accepted: np.ndarray, classes: list[str],
@@ -90,7 +102,7 @@ def new_pseudo_labels(previous: list[dict], files: list[str], votes: Votes, acce
 
 
 def round_summary(number: int, votes: Votes, accepted: np.ndarray, classes: list[str], threshold: float,
-                  changed: bool) -> dict:
+                  changed: bool, second_opinion: np.ndarray | None = None) -> dict:
     """What results.json's `rounds` says of one round."""
     per_class = {c: 0 for c in classes}
     for i in accepted:
@@ -100,7 +112,10 @@ def round_summary(number: int, votes: Votes, accepted: np.ndarray, classes: list
                "mean_confidence_accepted": float(votes.confidence[accepted].mean()) if len(accepted) else None,
                "max_confidence": float(votes.confidence.max()) if len(votes) else None,
                "threshold": threshold, "changed": changed}
-    held = held_back(votes, threshold, accepted, len(classes))
+    if second_opinion is not None:
+        against = disagreed(votes, threshold, second_opinion, len(classes))
+        summary["left_out_by_label_spreading"] = {c: int(n) for c, n in zip(classes, against) if n}
+    held = held_back(votes, threshold, accepted, len(classes), second_opinion)
     if held.sum():
         summary["held_back_by_balance"] = {c: int(n) for c, n in zip(classes, held) if n}
     return summary
@@ -113,6 +128,10 @@ def round_line(summary: dict) -> str:
 
     line = (f"Round {summary['round']}: {summary['accepted']} of {summary['unlabelled_before']} images "
             f"accepted ({listed(summary['accepted_per_class'])}).")
+    against = summary.get("left_out_by_label_spreading")
+    if against:
+        line += (f" {sum(against.values())} more above the threshold left out because label spreading over the "
+                 f"features disagreed ({listed(against)}).")
     held = summary.get("held_back_by_balance")
     if held:
         line += (f" {sum(held.values())} more above the threshold held back by class balance ({listed(held)}):"

@@ -33,6 +33,9 @@ class Trainer(Protocol):
     def predict(self, model: Any, images: np.ndarray) -> np.ndarray:
         """Softmax probabilities (n, classes) for uint8 images (n, size, size, 3)."""
 
+    def features(self, model: Any, images: np.ndarray) -> np.ndarray:
+        """(n, features): what the model's last layer sees for each image (label spreading's graph)."""
+
     def save(self, model: Any, path: Path) -> None:
         """Write the model's weights to `path` (atomically)."""
 

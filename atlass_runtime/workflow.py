@@ -27,7 +27,8 @@ from .files import atomic_write_csv, atomic_write_json
 from .image_store import ImageStore
 from .run_state import DatasetChangedError, RunState, dataset_signature, next_free_folder, saved_signature
 from .self_training import (VOTE_COLUMNS, choose_transforms, new_pseudo_labels, round_line, round_summary,
-                            same_labels, temperatures_for, vote_on_pool, vote_rows)
+                            same_labels, spread_over_features, temperatures_for, vote_on_pool,
+                            vote_rows)
 from .split import Split, require_examples, stratified_split
 from .trainer import LabelledArrays, Trainer
 
@@ -242,11 +243,14 @@ class Workflow:
             transforms = self._transforms(models, valid, temperatures)
             self.log(f"Round {number}: {len(models)} model(s) x {len(transforms) + 1} view(s) vote on "
                      f"{len(pool)} images ({cfg.vote} vote, threshold {cfg.threshold}"
+                     f"{', label spreading must agree' if cfg.agreement else ''}"
                      f"{', class balance' if cfg.class_balance else ''}).")
-            shares = labelled_shares(self._arrays("train").labels, len(self.classes)) if cfg.class_balance else None
-            votes, accepted = vote_on_pool(self.trainer, models, transforms, self.store.take(pool), temperatures,
-                                           cfg.vote, cfg.threshold, shares, self._kept_per_class())
-            self._record_round(number, pool, votes, accepted, temperatures)
+            train, images = self._arrays("train"), self.store.take(pool)
+            shares = labelled_shares(train.labels, len(self.classes)) if cfg.class_balance else None
+            second = spread_over_features(self.trainer, models, train, images) if cfg.agreement else None
+            votes, accepted = vote_on_pool(self.trainer, models, transforms, images, temperatures,
+                                           cfg.vote, cfg.threshold, shares, self._kept_per_class(), second)
+            self._record_round(number, pool, votes, accepted, temperatures, second)
         if self.state.stop_reason is None:
             self._stop("no unlabelled images" if self.process.distills else "no distillation")
 
@@ -264,7 +268,7 @@ class Workflow:
         return list(self.state.transform_choice["chosen"])
 
     def _record_round(self, number: int, pool: list[Path], votes, accepted: np.ndarray,
-                      temperatures: list[float]) -> None:
+                      temperatures: list[float], second_opinion: np.ndarray | None = None) -> None:
         files = [self.relative(p) for p in pool]
         before = {e["file"]: e["label"] for e in self.state.pseudo_labels}
         sizes = [p.stat().st_size if p.exists() else -1 for p in pool]
@@ -274,7 +278,8 @@ class Workflow:
         self.state.pseudo_labels = new_pseudo_labels(previous, files, votes, accepted, self.classes,
                                                      number, self.config.revote)
         summary = round_summary(number, votes, accepted, self.classes, self.config.threshold,
-                                changed=not same_labels(previous, self.state.pseudo_labels))
+                                changed=not same_labels(previous, self.state.pseudo_labels),
+                                second_opinion=second_opinion)
         if self.config.calibrate:
             summary["temperatures"] = dict(zip(self.config.networks, temperatures))
         self.state.rounds.append(summary)
