@@ -41,8 +41,10 @@ class FakeTrainer:
         return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
 
     def features(self, model, images):
-        """The mean colour of each image: what predict sees, before the per-network bias."""
-        return images.reshape(len(images), -1, 3).mean(axis=1) / 255.0
+        """(brightness, darkness): what predict sees, as a direction (label spreading compares
+        features by angle)."""
+        brightness = images.reshape(len(images), -1).mean(axis=1) / 255.0
+        return np.stack([brightness, 1.0 - brightness], axis=1)
 
     def save(self, model, path):
         Path(path).write_text(json.dumps({"network": model.network, "bias": model.bias.tolist()}))

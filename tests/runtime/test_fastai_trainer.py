@@ -70,6 +70,18 @@ def test_training_on_the_cpu_gives_a_usable_model(trained):
     assert (probabilities.argmax(axis=1) == labels).mean() >= 0.9
 
 
+def test_features_are_what_the_last_layer_sees(trained):
+    """Label spreading's features: the last linear layer applied to them gives the predictions."""
+    trainer, model, dataset, store = trained
+    features = trainer.features(model, store.pixels)
+    linear = model.module[1][-1]
+    assert features.shape == (len(store), linear.in_features)
+    logits = features @ linear.weight.detach().cpu().numpy().T + linear.bias.detach().cpu().numpy()
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    assert np.allclose(expected, trainer.predict(model, store.pixels), atol=1e-4)
+
+
 def test_fast_path_equals_fastai_file_pipeline(trained, tmp_path):
     """Same model, same images: in-memory batches vs fastai's test_dl over the files."""
     trainer, model, dataset, store = trained

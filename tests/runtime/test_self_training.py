@@ -1,5 +1,6 @@
 """Self-training beyond the paper, piece by piece on hand-made numbers (class-balanced acceptance,
-temperatures, greedy choice of transforms, guard rails, intervals), then in the loop with the fake
+label spreading's second opinion, temperatures, greedy choice of transforms, guard rails,
+intervals), then in the loop with the fake
 trainer (labels alone as candidates, re-voting, warnings)."""
 import csv
 import json
@@ -8,9 +9,10 @@ import numpy as np
 import pytest
 
 from atlass_runtime import RunConfig
-from atlass_runtime.acceptance import accept, labelled_shares
+from atlass_runtime.acceptance import accept, disagreed, held_back, labelled_shares
 from atlass_runtime.calibration import apply_temperature, fit_temperature, negative_log_likelihood
 from atlass_runtime.ensemble import hard_vote
+from atlass_runtime.label_spreading import joint_features, spread_labels
 from atlass_runtime.evaluation import chance_levels, evaluate, wilson_interval
 from atlass_runtime import guard_rails
 from atlass_runtime.tta_selection import greedy_transforms
@@ -74,6 +76,38 @@ def test_over_rounds_the_balance_holds_for_the_whole_run():
         votes = votes_of([2] * 10, np.linspace(0.99, 0.9, 10), n_classes=4)
         earlier[2] += len(accept(votes, 0.8, shares, earlier))
     assert earlier.tolist() == [0, 0, 1, 0]
+
+
+# ---------------------------------------------------------------------- label spreading
+def test_labels_spread_along_the_nearest_neighbours_several_steps_away():
+    labelled = np.array([[1.0, 0.0], [0.0, 1.0]])          # class 0 at 0 degrees, class 1 at 90
+    # at 6, 76 and 3 degrees: with one neighbour each, the first is joined to the third (3 degrees
+    # away), the third to class 0's image; the second to class 1's
+    unlabelled = np.array([[0.9, 0.1], [0.2, 0.8], [0.95, 0.05]])
+    assert spread_labels(labelled, np.array([0, 1]), unlabelled, 2, neighbours=1).tolist() == [0, 1, 0]
+
+
+def test_an_image_no_label_reaches_has_none():
+    labelled = np.array([[1.0, 0.2, 0.0], [0.2, 1.0, 0.0]])
+    apart = np.array([[0.0, 0.0, 1.0], [0.0, 0.05, 1.0]])  # each other's nearest, far from both
+    assert spread_labels(labelled, np.array([0, 1]), apart, 2, neighbours=1).tolist() == [-1, -1]
+    assert spread_labels(labelled, np.array([0, 1]), apart[:0], 2).tolist() == []
+
+
+def test_each_model_weighs_the_same_in_the_joint_features():
+    joint = joint_features([np.array([[3.0, 4.0]]), np.array([[10.0, 0.0]])])
+    assert joint[0].tolist() == pytest.approx([0.6 / np.sqrt(2), 0.8 / np.sqrt(2), 1 / np.sqrt(2), 0.0])
+
+
+def test_only_votes_the_second_opinion_agrees_with_are_accepted():
+    votes = votes_of([0, 0, 1, 1], [0.99, 0.95, 0.9, 0.7])
+    opinion = np.array([0, 1, 1, -1])
+    assert accept(votes, 0.8, second_opinion=opinion).tolist() == [0, 2]
+    assert disagreed(votes, 0.8, opinion, 2).tolist() == [1, 0]      # image 1, voted class 0
+    # with class balance too, only the agreed images count as held back by it
+    shares = np.array([0.5, 0.5])
+    assert accept(votes, 0.8, shares, earlier=np.array([0, 2]), second_opinion=opinion).tolist() == [0]
+    assert held_back(votes, 0.8, np.array([0]), 2, opinion).tolist() == [0, 1]
 
 
 def test_labelled_shares():
@@ -260,6 +294,25 @@ def test_revoting_undoes_round_one_s_mistakes(colour_dataset, tmp_path):
     # without re-voting the round-1 labels stay for good
     paper, _ = run(config.replace(revote=False, output_dir=str(tmp_path / "p")), Flipping)
     assert paper.results["pseudo_labels"]["per_class"]["a_dark"] == 12
+
+
+def test_label_spreading_keeps_round_one_s_mistakes_out(colour_dataset, tmp_path):
+    """Round 1 votes every unlabelled image dark; their colours say otherwise, so only the dark
+    ones are accepted and the log and results.json say why the others were not."""
+    config = config_for(colour_dataset, tmp_path / "o", process="IDD", networks=["ResNet18"], threshold=0.5,
+                        agreement=True, class_balance=False, max_rounds=1)
+    result, messages = run(config, Flipping)
+    first = result.results["rounds"][0]
+    assert first["accepted_per_class"] == {"a_dark": 4, "b_mid": 0, "c_bright": 0}
+    assert first["left_out_by_label_spreading"] == {"a_dark": 8}
+    assert any("8 more above the threshold left out because label spreading" in m for m in messages)
+    with open(tmp_path / "o" / "pseudo_labels.csv", newline="") as f:
+        assert {row["file"] for row in csv.DictReader(f)} == {f"unlabelled/u_{i:02d}.png" for i in (0, 3, 6, 9)}
+    # without it, all twelve go in as dark
+    plain, _ = run(config_for(colour_dataset, tmp_path / "p", process="IDD", networks=["ResNet18"], threshold=0.5,
+                              class_balance=False, max_rounds=1), Flipping)
+    assert plain.results["rounds"][0]["accepted"] == 12
+    assert "left_out_by_label_spreading" not in plain.results["rounds"][0]
 
 
 def test_calibration_and_automatic_transforms_are_recorded(colour_dataset, tmp_path):
