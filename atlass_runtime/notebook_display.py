@@ -191,17 +191,20 @@ def sample_images(dataset, per_class: int = 6, seed: int = 0, size: int | None =
 # ---------------------------------------------------------------------- pseudo-labels
 def rounds_table(rounds: list[dict], classes: list[str]) -> pd.DataFrame:
     """One row per pseudo-labelling round: images before, accepted (per category), those above the
-    threshold that class balance held back, confidence."""
+    threshold that label spreading left out (with `agreement`) or class balance held back, confidence."""
+    spreading = any("left_out_by_label_spreading" in entry for entry in rounds)
     rows = []
     for entry in rounds:
         per_class = entry.get("accepted_per_class", {})
         rows.append({"round": entry["round"], "unlabelled before": entry["unlabelled_before"],
                      "accepted": entry["accepted"],
                      **{f"+ {c}": per_class.get(c, 0) for c in classes},
+                     "left out by label spreading": sum(entry.get("left_out_by_label_spreading", {}).values()),
                      "held back by class balance": sum(entry.get("held_back_by_balance", {}).values()),
                      "mean confidence of accepted": _percent(entry.get("mean_confidence_accepted")),
                      "threshold": entry.get("threshold")})
     columns = ["round", "unlabelled before", "accepted", *[f"+ {c}" for c in classes],
+               *(["left out by label spreading"] if spreading else []),
                "held back by class balance", "mean confidence of accepted", "threshold"]
     return pd.DataFrame(rows, columns=columns).set_index("round")
 

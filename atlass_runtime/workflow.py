@@ -287,7 +287,9 @@ class Workflow:
         # The round and the stop rule it triggers are saved in one write: a kill between the two
         # would otherwise make the resumed run train one round too many.
         held = sum(summary.get("held_back_by_balance", {}).values())
-        self.state.stop_reason = self._stop_rule(number, len(files), len(accepted), summary["changed"], held)
+        against = sum(summary.get("left_out_by_label_spreading", {}).values())
+        self.state.stop_reason = self._stop_rule(number, len(files), len(accepted), summary["changed"], held,
+                                                 against)
         self.state.save(self.output)
         self._write_pseudo_labels()
         self._drop_old_checkpoints(keep=f"round-{number}")
@@ -303,10 +305,12 @@ class Workflow:
             self.state.warnings.append({**item, "round": number})
             self.log(f"Warning: {item['message']}")
 
-    def _stop_rule(self, number: int, pool: int, accepted: int, changed: bool, held: int) -> str | None:
+    def _stop_rule(self, number: int, pool: int, accepted: int, changed: bool, held: int,
+                   against: int = 0) -> str | None:
         if accepted == 0:
-            return f"no image was accepted in round {number}" + (
-                f" ({held} above the threshold held back by class balance)" if held else "")
+            why = ([f"{against} above the threshold left out by label spreading"] if against else []) + (
+                [f"{held} above the threshold held back by class balance"] if held else [])
+            return f"no image was accepted in round {number}" + (f" ({'; '.join(why)})" if why else "")
         if self.config.revote and not changed:
             return f"the pseudo-labels did not change in round {number}"
         if accepted == pool and not self.config.revote:

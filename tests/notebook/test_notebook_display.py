@@ -86,6 +86,9 @@ def test_rounds_table_has_a_row_per_round(finished, capsys):
     assert (table[[f"+ {c}" for c in wf.classes]].sum(axis=1) == table["accepted"]).all()
     held = [sum(r.get("held_back_by_balance", {}).values()) for r in result.results["rounds"]]
     assert table["held back by class balance"].tolist() == held
+    assert "left out by label spreading" not in table          # only a run with `agreement` has it
+    rounds = [{**r, "left_out_by_label_spreading": {wf.classes[0]: 2}} for r in wf.state.rounds]
+    assert show.rounds_table(rounds, wf.classes)["left out by label spreading"].tolist() == [2] * len(rounds)
     show.rounds(wf)
     out = capsys.readouterr().out
     assert f"{len(wf.state.pseudo_labels)} pseudo-labelled image(s)" in out and "Stopped because" in out
