@@ -21,7 +21,7 @@ from .tta_selection import greedy_transforms
 
 # Columns of rounds/round-N_votes.csv, in order (README and docs/notebook.md describe them).
 VOTE_COLUMNS = ("file", "label", "confidence", "runner_up", "runner_up_confidence", "margin",
-                "agreement", "accepted", "label_before", "bytes")
+                "agreement", "accepted", "label_before", "bytes", "label_spreading")
 
 
 @dataclass
@@ -74,17 +74,20 @@ def vote_on_pool(trainer, models: list, transform_names: list[str], images: np.n
 
 
 def vote_rows(files: list[str], votes: Votes, accepted: np.ndarray, classes: list[str],
-              before: dict[str, str], sizes: list[int]) -> list[tuple]:
+              before: dict[str, str], sizes: list[int], second_opinion: np.ndarray | None = None) -> list[tuple]:
     """The rows of rounds/round-N_votes.csv (VOTE_COLUMNS): the file (relative to the dataset),
     the winning category and its confidence, the runner-up and its score, the margin between
     them, the share of (model, transform) pairs that voted the winner, whether it was accepted,
-    its pseudo-label before this round (re-voting), and the file's size in bytes (a reviewer
-    knows the file has not changed since)."""
+    its pseudo-label before this round (re-voting), the file's size in bytes (a reviewer
+    knows the file has not changed since), and the category label spreading gave it (`agreement`;
+    empty without it or where no label reached the image)."""
     taken = set(accepted.tolist())
+    spread = ["" if second_opinion is None or second_opinion[i] < 0 else classes[int(second_opinion[i])]
+              for i in range(len(files))]
     return [(name, classes[int(votes.labels[i])], round(float(votes.confidence[i]), 6),
              classes[int(votes.runner_up[i])], round(float(votes.runner_up_confidence[i]), 6),
              round(float(votes.margin[i]), 6), round(float(votes.agreement[i]), 6), i in taken,
-             before.get(name, ""), sizes[i]) for i, name in enumerate(files)]
+             before.get(name, ""), sizes[i], spread[i]) for i, name in enumerate(files)]
 
 
 def new_pseudo_labels(previous: list[dict], files: list[str], votes: Votes, accepted: np.ndarray,

@@ -273,7 +273,7 @@ class Workflow:
         before = {e["file"]: e["label"] for e in self.state.pseudo_labels}
         sizes = [p.stat().st_size if p.exists() else -1 for p in pool]
         atomic_write_csv(self.output / votes_name(number), list(VOTE_COLUMNS),
-                         vote_rows(files, votes, accepted, self.classes, before, sizes))
+                         vote_rows(files, votes, accepted, self.classes, before, sizes, second_opinion))
         previous = self.state.pseudo_labels
         self.state.pseudo_labels = new_pseudo_labels(previous, files, votes, accepted, self.classes,
                                                      number, self.config.revote)

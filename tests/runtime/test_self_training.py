@@ -257,11 +257,12 @@ def test_the_votes_file_names_its_columns(colour_dataset, tmp_path):
     with open(tmp_path / "o" / "rounds" / "round-1_votes.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["file", "label", "confidence", "runner_up", "runner_up_confidence", "margin",
-                             "agreement", "accepted", "label_before", "bytes"]
+                             "agreement", "accepted", "label_before", "bytes", "label_spreading"]
     assert all(int(row["bytes"]) == (colour_dataset / row["file"]).stat().st_size for row in rows)
     for row in rows:
         assert float(row["margin"]) == pytest.approx(float(row["confidence"]) - float(row["runner_up_confidence"]), abs=2e-6)
         assert row["runner_up"] != row["label"] and 0 < float(row["agreement"]) <= 1
+        assert row["label_spreading"] == ""                         # only with `agreement`
 
 
 class Flipping(FakeTrainer):
@@ -308,6 +309,9 @@ def test_label_spreading_keeps_round_one_s_mistakes_out(colour_dataset, tmp_path
     assert any("8 more above the threshold left out because label spreading" in m for m in messages)
     with open(tmp_path / "o" / "pseudo_labels.csv", newline="") as f:
         assert {row["file"] for row in csv.DictReader(f)} == {f"unlabelled/u_{i:02d}.png" for i in (0, 3, 6, 9)}
+    with open(tmp_path / "o" / "rounds" / "round-1_votes.csv", newline="") as f:   # each image's second opinion
+        spread = {row["file"]: row["label_spreading"] for row in csv.DictReader(f)}
+    assert spread == {f"unlabelled/u_{i:02d}.png": ["a_dark", "b_mid", "c_bright"][i % 3] for i in range(12)}
     # without it, all twelve go in as dark
     plain, _ = run(config_for(colour_dataset, tmp_path / "p", process="IDD", networks=["ResNet18"], threshold=0.5,
                               class_balance=False, max_rounds=1), Flipping)
