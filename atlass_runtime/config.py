@@ -21,7 +21,7 @@ VOTES = ("hard", "soft")
 SELECT_ON = ("validation", "test")
 CANDIDATES = ("all", "pseudo-labelled")
 AUTO = "auto"   # transforms chosen for the user on the validation images
-SELF_TRAINING_DEFAULTS = {"class_balance": True, "revote": False, "calibrate": False, "agreement": False}
+SELF_TRAINING_DEFAULTS = {"class_balance": True, "revote": False, "calibrate": False, "label_spreading": False}
 
 # The defaults the help texts state, taken from where they are decided.
 _ITERATIVE = PROCESSES["IMDD"]
@@ -77,11 +77,11 @@ class RunConfig:
         "confidence of 0.8 means about 80% right. Processes that use unlabelled images; default "
         f"{_ON_OFF[SELF_TRAINING_DEFAULTS['calibrate']]}.",
         page="training"))
-    agreement: bool | None = field(default=None, metadata=_help(
+    label_spreading: bool | None = field(default=None, metadata=_help(
         "Accept a pseudo-label only where a second opinion agrees: your labels spread to the "
         "unlabelled images along their nearest neighbours in the networks' features (label "
         "spreading), and the category that reaches an image must be the one voted. Processes that "
-        f"use unlabelled images; default {_ON_OFF[SELF_TRAINING_DEFAULTS['agreement']]}.", page="training"))
+        f"use unlabelled images; default {_ON_OFF[SELF_TRAINING_DEFAULTS['label_spreading']]}.", page="training"))
     candidates: str = field(default="all", metadata=_help(
         "Which trained models compete in the final choice: 'all' (the models trained on your labels "
         "alone too, so a run is never worse than your labels on the validation images) or "
@@ -205,7 +205,7 @@ class RunConfig:
         values = self.to_dict()
         if "process" in changes and get_process(changes["process"]).code != self.process:
             for name in ("networks", "transforms", "threshold", "max_rounds", "class_balance",
-                         "revote", "calibrate", "agreement"):
+                         "revote", "calibrate", "label_spreading"):
                 values[name] = None
         if "recipe" in changes and get_recipe(changes["recipe"]).name != self.recipe:
             for name in ("epochs_frozen", "epochs_unfrozen", "lr_rule"):
@@ -275,7 +275,7 @@ class RunConfig:
                                       f"process {process.code} uses no unlabelled images")
         self.calibrate = _applies("calibrate", self.calibrate, process.settable("calibrate"),
                                   f"process {process.code} uses no unlabelled images")
-        self.agreement = _applies("agreement", self.agreement, process.settable("agreement"),
+        self.label_spreading = _applies("label_spreading", self.label_spreading, process.settable("label_spreading"),
                                   f"process {process.code} uses no unlabelled images")
         self.revote = _applies("revote", self.revote, process.settable("revote"),
                                f"process {process.code} " + ("votes once; re-voting needs an iterative process"

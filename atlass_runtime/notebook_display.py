@@ -191,7 +191,7 @@ def sample_images(dataset, per_class: int = 6, seed: int = 0, size: int | None =
 # ---------------------------------------------------------------------- pseudo-labels
 def rounds_table(rounds: list[dict], classes: list[str]) -> pd.DataFrame:
     """One row per pseudo-labelling round: images before, accepted (per category), those above the
-    threshold that label spreading left out (with `agreement`) or class balance held back, confidence."""
+    threshold that label spreading left out (with `label_spreading`) or class balance held back, confidence."""
     spreading = any("left_out_by_label_spreading" in entry for entry in rounds)
     rows = []
     for entry in rounds:

@@ -48,7 +48,7 @@ class Process:
             return self.uses_transforms
         if setting in ("threshold", "max_rounds", "revote"):
             return self.iterative
-        if setting in ("vote", "class_balance", "calibrate", "agreement", "candidates"):
+        if setting in ("vote", "class_balance", "calibrate", "label_spreading", "candidates"):
             return self.distills
         return True
 

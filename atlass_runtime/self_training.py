@@ -79,7 +79,7 @@ def vote_rows(files: list[str], votes: Votes, accepted: np.ndarray, classes: lis
     the winning category and its confidence, the runner-up and its score, the margin between
     them, the share of (model, transform) pairs that voted the winner, whether it was accepted,
     its pseudo-label before this round (re-voting), the file's size in bytes (a reviewer
-    knows the file has not changed since), and the category label spreading gave it (`agreement`;
+    knows the file has not changed since), and the category label spreading gave it (`label_spreading`;
     empty without it or where no label reached the image)."""
     taken = set(accepted.tolist())
     spread = ["" if second_opinion is None or second_opinion[i] < 0 else classes[int(second_opinion[i])]

@@ -243,11 +243,11 @@ class Workflow:
             transforms = self._transforms(models, valid, temperatures)
             self.log(f"Round {number}: {len(models)} model(s) x {len(transforms) + 1} view(s) vote on "
                      f"{len(pool)} images ({cfg.vote} vote, threshold {cfg.threshold}"
-                     f"{', label spreading must agree' if cfg.agreement else ''}"
+                     f"{', label spreading must agree' if cfg.label_spreading else ''}"
                      f"{', class balance' if cfg.class_balance else ''}).")
             train, images = self._arrays("train"), self.store.take(pool)
             shares = labelled_shares(train.labels, len(self.classes)) if cfg.class_balance else None
-            second = spread_over_features(self.trainer, models, train, images) if cfg.agreement else None
+            second = spread_over_features(self.trainer, models, train, images) if cfg.label_spreading else None
             votes, accepted = vote_on_pool(self.trainer, models, transforms, images, temperatures,
                                            cfg.vote, cfg.threshold, shares, self._kept_per_class(), second)
             self._record_round(number, pool, votes, accepted, temperatures, second)

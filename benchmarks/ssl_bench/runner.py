@@ -32,7 +32,7 @@ VARIANTS: dict[str, dict] = {
     "calibrate": {**PAPER, "calibrate": True},
     "labels-alone": {**PAPER, "candidates": "all"},
     "all": {"class_balance": True, "revote": True, "calibrate": True, "candidates": "all"},
-    "agreement": {"agreement": True},       # the improved defaults + label spreading must agree
+    "label-spreading": {"label_spreading": True},   # the improved defaults + label spreading must agree
 }
 # RunConfig fields a benchmark run sets itself (the rest come from --set or RunConfig's defaults).
 OWN_FIELDS = ("process", "networks", "seed", "dataset_dir", "output_dir", "select_on")

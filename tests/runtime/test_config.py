@@ -130,7 +130,7 @@ def test_config_as_flags_reads_back_to_the_same_config(changes):
 # A value the user might set for each setting a process can deny (the process's default is kept
 # otherwise): the process's `settable` and RunConfig's validation must agree.
 DENIABLE = {"transforms": ["H Flip"], "threshold": 0.5, "max_rounds": 3, "revote": True,
-            "class_balance": True, "calibrate": True, "agreement": True}
+            "class_balance": True, "calibrate": True, "label_spreading": True}
 
 
 @pytest.mark.parametrize("code", list(PROCESSES))

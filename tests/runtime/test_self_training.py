@@ -262,7 +262,7 @@ def test_the_votes_file_names_its_columns(colour_dataset, tmp_path):
     for row in rows:
         assert float(row["margin"]) == pytest.approx(float(row["confidence"]) - float(row["runner_up_confidence"]), abs=2e-6)
         assert row["runner_up"] != row["label"] and 0 < float(row["agreement"]) <= 1
-        assert row["label_spreading"] == ""                         # only with `agreement`
+        assert row["label_spreading"] == ""                         # only with `label_spreading`
 
 
 class Flipping(FakeTrainer):
@@ -301,7 +301,7 @@ def test_label_spreading_keeps_round_one_s_mistakes_out(colour_dataset, tmp_path
     """Round 1 votes every unlabelled image dark; their colours say otherwise, so only the dark
     ones are accepted and the log and results.json say why the others were not."""
     config = config_for(colour_dataset, tmp_path / "o", process="IDD", networks=["ResNet18"], threshold=0.5,
-                        agreement=True, class_balance=False, max_rounds=1)
+                        label_spreading=True, class_balance=False, max_rounds=1)
     result, messages = run(config, Flipping)
     first = result.results["rounds"][0]
     assert first["accepted_per_class"] == {"a_dark": 4, "b_mid": 0, "c_bright": 0}

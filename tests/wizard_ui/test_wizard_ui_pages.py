@@ -421,25 +421,25 @@ def test_the_self_training_options_follow_the_process(make_wizard, qtbot, mixed_
     wizard = make_wizard(mixed_dataset)
     page = go_to(wizard, qtbot, "IDD", "training")
     click(qtbot, page.toggle)
-    balance, revote, agreement = page.fields["class_balance"], page.fields["revote"], page.fields["agreement"]
+    balance, revote, spreading = page.fields["class_balance"], page.fields["revote"], page.fields["label_spreading"]
     assert balance.isEnabled() and balance.isChecked() and revote.isEnabled() and not revote.isChecked()
-    assert agreement.isEnabled() and not agreement.isChecked()
+    assert spreading.isEnabled() and not spreading.isChecked()
     revote.setChecked(True)
     balance.setChecked(False)
-    agreement.setChecked(True)
+    spreading.setChecked(True)
     candidates = page.fields["candidates"]
     candidates.setCurrentIndex(candidates.findData("pseudo-labelled"))
     config = wizard.model.config
-    assert (config.revote, config.class_balance, config.agreement, config.candidates) == (
+    assert (config.revote, config.class_balance, config.label_spreading, config.candidates) == (
         True, False, True, "pseudo-labelled")
 
     wizard2 = make_wizard(mixed_dataset)
     page2 = go_to(wizard2, qtbot, "MD", "training")          # votes once: nothing to vote again
     assert not page2.fields["revote"].isEnabled() and not page2.fields["revote"].isChecked()
-    assert page2.fields["class_balance"].isEnabled() and page2.fields["agreement"].isEnabled()
+    assert page2.fields["class_balance"].isEnabled() and page2.fields["label_spreading"].isEnabled()
     wizard3 = make_wizard(mixed_dataset)
     page3 = go_to(wizard3, qtbot, "ND", "training")          # no unlabelled images: no pseudo-labels
-    assert not page3.fields["agreement"].isEnabled() and not page3.fields["agreement"].isChecked()
+    assert not page3.fields["label_spreading"].isEnabled() and not page3.fields["label_spreading"].isChecked()
 
 
 def test_the_widgets_offer_what_runconfig_declares(make_wizard, mixed_dataset):

@@ -88,9 +88,9 @@ class TrainingPage(ConfigPage):
             "class_balance": QCheckBox("Balance the categories of the pseudo-labels accepted in a round"),
             "calibrate": QCheckBox("Calibrate each network's confidence on the validation images"),
             "revote": QCheckBox("Vote again each round on every image, so a wrong pseudo-label can be undone"),
-            "agreement": QCheckBox("Accept a pseudo-label only where its nearest neighbours agree (label spreading)"),
+            "label_spreading": QCheckBox("Accept a pseudo-label only where its nearest neighbours agree (label spreading)"),
         }
-        for name in ("pretrained", "mixed_precision", "class_balance", "calibrate", "revote", "agreement"):
+        for name in ("pretrained", "mixed_precision", "class_balance", "calibrate", "revote", "label_spreading"):
             self.fields[name].setObjectName(name)
             self.fields[name].setToolTip(HELP[name])
         labels = {
@@ -100,7 +100,7 @@ class TrainingPage(ConfigPage):
             "valid_fraction": "Validation images:", "test_fraction": "Test images:",
             "pretrained": "", "mixed_precision": "", "vote": "Vote:", "select_on": "Choose the best network on:",
             "candidates": "Final model among:", "class_balance": "Pseudo-labels:", "calibrate": "", "revote": "",
-            "agreement": "",
+            "label_spreading": "",
         }
         self.advanced = QWidget()
         self.advanced.setObjectName("advanced")
@@ -134,7 +134,7 @@ class TrainingPage(ConfigPage):
     def initializePage(self) -> None:
         self._show_config()
         process = self.model.config.process_info
-        for name in ("vote", "class_balance", "calibrate", "revote", "agreement", "candidates"):
+        for name in ("vote", "class_balance", "calibrate", "revote", "label_spreading", "candidates"):
             self.fields[name].setEnabled(process.settable(name))   # greyed out where the process ignores it
         self._describe()
         self.refresh_errors()
