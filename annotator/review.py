@@ -54,6 +54,15 @@ class ReviewState:
                            f"({', '.join(self.session.categories)}); missing here: {', '.join(missing)}")
         return {c: ours[c.casefold()] for c in self.run.classes}
 
+    def second_opinion(self, suggestion: Suggestion) -> str:
+        """What label spreading said of the image, for the details line ('' without it)."""
+        spread = suggestion.label_spreading
+        if not spread:
+            return ""
+        if spread == suggestion.label:
+            return "label spreading agrees"
+        return f"label spreading says {self.categories.get(spread, spread)}"
+
     def _match(self, suggestions: list[Suggestion], skipped: list) -> list[Item]:
         by_name = {image.name.casefold(): i for i, image in enumerate(self.session.images)}
         items = []

@@ -3,7 +3,7 @@ or from the results zip a notebook offers for download (design section 10).
 
     pseudo-labels   pseudo_labels.csv (file, label, confidence, round), with the vote details of
                     the round that gave each label (rounds/round-N_votes.csv: runner-up, margin,
-                    agreement, file size)
+                    agreement, file size, label spreading's category)
     uncertain       the images of the last round's vote that were not pseudo-labelled, smallest
                     margin first: what to label next
 
@@ -37,6 +37,7 @@ class Suggestion:
     margin: float | None = None    # winner's score minus the runner-up's: small means unsure
     agreement: float | None = None  # share of (model, transform) pairs that voted the winner
     bytes: int | None = None       # the file's size when the run read it
+    label_spreading: str | None = None  # the category label spreading gave it (runs with label_spreading)
 
     @property
     def name(self) -> str:
@@ -115,7 +116,7 @@ def read_run(path: str | Path) -> RunSuggestions:
         vote = votes.get(number, {}).get(file, {})
         return Suggestion(file, label, float(confidence), number, vote.get("runner_up") or None,
                           _number(vote.get("margin")), _number(vote.get("agreement")),
-                          _number(vote.get("bytes"), int))
+                          _number(vote.get("bytes"), int), vote.get("label_spreading") or None)
 
     pseudo = [suggestion(r["file"], r["label"], r["confidence"], _number(r.get("round"), int))
               for r in reader.rows(PSEUDO_LABELS)]

@@ -91,7 +91,7 @@ def review_shots(app, work: Path) -> None:
             shutil.copy2(path, dataset / "unlabelled" / path.name)
     subprocess.run([sys.executable, "-m", "atlass_cli.main", "train", str(dataset), "-o", str(work / "run"),
                     "--process", "IDD", "--networks", "EfficientNet-Lite0", "--transforms", "H Flip",
-                    "--threshold", "0.5", "--max-rounds", "1", "--recipe", "quick", "--size", "128"], check=True,
+                    "--threshold", "0.5", "--max-rounds", "1", "--recipe", "quick", "--size", "128", "--label-spreading"], check=True,
                    capture_output=True)
     session = Session.open(dataset)
     window = MainWindow(session)

@@ -218,10 +218,11 @@ class MainWindow(QMainWindow):
         details = f"Category: {image.category or 'Unlabelled'}" + (f" · from {source}" if source else "")
         item = self.reviewing.state.item_of(row) if self.reviewing.state is not None else None
         if item is not None:
-            s = item.suggestion
-            details += (f" · suggested {self.reviewing.state.categories[s.label]} ({s.confidence:.0%}"
+            s, state = item.suggestion, self.reviewing.state
+            second = state.second_opinion(s)
+            details += (f" · suggested {state.categories[s.label]} ({s.confidence:.0%}"
                         + (f", runner-up {s.runner_up}, margin {s.margin:.2f}" if s.margin is not None else "")
-                        + (f", round {s.round}" if s.round else "") + ")")
+                        + (f", round {s.round}" if s.round else "") + (f", {second}" if second else "") + ")")
         self.preview.show_image(image.name, self.session.read_paths(row), details, self.images.thumbnail(row))
 
     def current_position(self) -> int:

@@ -71,9 +71,10 @@ RUN_CLASSES = ["G1", "S"]
 
 
 def write_run(folder: Path, pseudo: list[tuple[str, str, float]], uncertain=(), classes=RUN_CLASSES,
-              sizes: dict | None = None) -> Path:
+              sizes: dict | None = None, spreading: dict | None = None) -> Path:
     """A run's output folder as the runtime writes it: results.json, pseudo_labels.csv, one
-    round of votes (the pseudo-labelled images and the uncertain ones)."""
+    round of votes (the pseudo-labelled images and the uncertain ones; `spreading`: file name ->
+    label spreading's category)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps({"classes": classes, "created": "2026-12-02T10:00:00",
                                                      "rounds": [{"round": 1}]}))
@@ -85,11 +86,12 @@ def write_run(folder: Path, pseudo: list[tuple[str, str, float]], uncertain=(), 
     with open(folder / "rounds" / "round-1_votes.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "label", "confidence", "runner_up", "runner_up_confidence", "margin",
-                         "agreement", "accepted", "label_before", "bytes"])
+                         "agreement", "accepted", "label_before", "bytes", "label_spreading"])
         for name, label, confidence in pseudo:
             writer.writerow([f"unlabelled/{name}", label, confidence, "S" if label == "G1" else "G1",
-                             1 - confidence, 2 * confidence - 1, 1.0, True, "", (sizes or {}).get(name, "")])
+                             1 - confidence, 2 * confidence - 1, 1.0, True, "", (sizes or {}).get(name, ""),
+                             (spreading or {}).get(name, "")])
         for name, label, margin in uncertain:
             writer.writerow([f"unlabelled/{name}", label, 0.5 + margin / 2, "x", 0.5 - margin / 2, margin,
-                             0.5, False, "", ""])
+                             0.5, False, "", "", (spreading or {}).get(name, "")])
     return folder

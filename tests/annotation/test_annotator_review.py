@@ -39,6 +39,14 @@ def test_pending_pseudo_labels_are_grouped_by_category_least_confident_first(ses
     assert first.margin == pytest.approx(0.62) and first.runner_up == "S" and first.round == 1
 
 
+def test_label_spreading_s_second_opinion_is_read_and_said(session, tmp_path):
+    run = read_run(write_run(tmp_path / "run", PSEUDO, spreading={"img_000.png": "G1", "img_001.png": "S"}))
+    state = ReviewState(session, run)
+    said = {item.suggestion.name: state.second_opinion(item.suggestion) for item in state.items}
+    assert said == {"img_000.png": "label spreading agrees", "img_001.png": "label spreading says S",
+                    "img_002.png": "", "img_003.png": ""}
+
+
 def test_accept_correct_reject_move_files_and_are_recorded_as_reviews(session, tmp_path):
     state = ReviewState(session, read_run(write_run(tmp_path / "run", PSEUDO)))
     rows = {item.suggestion.name: item.index for item in state.items}

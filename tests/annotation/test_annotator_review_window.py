@@ -24,7 +24,7 @@ def reviewing(tmp_path, sessions, open_window):
     session = sessions.create(source, tmp_path / "dataset", ["G1", "S"])
     session.storage.wait_filled(30)
     window = open_window(session)
-    assert window.reviewing.start(write_run(tmp_path / "run", PSEUDO, UNCERTAIN))
+    assert window.reviewing.start(write_run(tmp_path / "run", PSEUDO, UNCERTAIN, spreading={"img_001.png": "S"}))
     return window
 
 
@@ -43,7 +43,7 @@ def test_pseudo_labels_are_shown_by_category_least_confident_first_with_their_su
     index = reviewing.shown.index(0, 0)
     assert reviewing._cell(index)[0] == "img_001.png" and reviewing._cell(index)[4] == "G1? 81%"
     assert "4 left" in reviewing.reviewing.bar.label.text()
-    assert "suggested G1 (81%, runner-up S, margin 0.62, round 1)" in reviewing.preview.info.text()
+    assert "suggested G1 (81%, runner-up S, margin 0.62, round 1, label spreading says S)" in reviewing.preview.info.text()
 
 
 def test_enter_accepts_a_number_corrects_r_rejects_and_files_follow(reviewing, qtbot):
