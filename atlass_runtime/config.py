@@ -275,8 +275,9 @@ class RunConfig:
                                       f"process {process.code} uses no unlabelled images")
         self.calibrate = _applies("calibrate", self.calibrate, process.settable("calibrate"),
                                   f"process {process.code} uses no unlabelled images")
-        self.label_spreading = _applies("label_spreading", self.label_spreading, process.settable("label_spreading"),
-                                  f"process {process.code} uses no unlabelled images")
+        self.label_spreading = _applies("label_spreading", self.label_spreading,
+                                        process.settable("label_spreading"),
+                                        f"process {process.code} uses no unlabelled images")
         self.revote = _applies("revote", self.revote, process.settable("revote"),
                                f"process {process.code} " + ("votes once; re-voting needs an iterative process"
                                                              if process.distills else "uses no unlabelled images"))
