@@ -245,7 +245,8 @@ class Workflow:
                      f"{len(pool)} images ({cfg.vote} vote, threshold {cfg.threshold}"
                      f"{', label spreading must agree' if cfg.label_spreading else ''}"
                      f"{', class balance' if cfg.class_balance else ''}).")
-            train, images = self._arrays("train"), self.store.take(pool)
+            images = self.store.take(pool)
+            train = self._arrays("train") if cfg.class_balance or cfg.label_spreading else None
             shares = labelled_shares(train.labels, len(self.classes)) if cfg.class_balance else None
             second = spread_over_features(self.trainer, models, train, images) if cfg.label_spreading else None
             votes, accepted = vote_on_pool(self.trainer, models, transforms, images, temperatures,
