@@ -38,10 +38,13 @@ def _first_network_alone(candidates: list[dict]) -> list[dict]:
 
 RULES = {
     "pseudo-labelled only (the paper)": lambda cs: max(_pseudo_only(cs), key=by_validation),
-    "all candidates (our default)": lambda cs: max(cs, key=by_validation),
+    "all, ties to the lower log-loss (the default to stop 21)": lambda cs: max(cs, key=by_validation),
     "all, labels alone of the first network only": lambda cs: max(_first_network_alone(cs), key=by_validation),
     "all, ties on accuracy and F1 to the pseudo-labelled": lambda cs: max(
         cs, key=lambda c: (c["valid_accuracy"], c["valid_macro_f1"])),   # finals come first
+    "all, ties on accuracy and F1 to the pseudo-labelled, then log-loss (our default)": lambda cs: max(
+        cs, key=lambda c: (c["valid_accuracy"], c["valid_macro_f1"], c["trained_on"] == WITH_PSEUDO,
+                           -(c["valid_log_loss"] or 0.0))),
     "all, by validation log-loss": lambda cs: max(cs, key=lambda c: (-(c["valid_log_loss"] or 0.0),
                                                                      c["valid_accuracy"])),
 }

@@ -353,12 +353,16 @@ def test_selection_rules_replay_the_choice_on_the_recorded_candidates(tmp_path):
     records = [{**key, "process": "IMD", "candidates": candidates}]
     chosen = {name: selection_rules.replay(rows, records, rule)[0]["accuracy"]
               for name, rule in selection_rules.RULES.items()}
-    assert chosen == {"pseudo-labelled only (the paper)": 0.80, "all candidates (our default)": 0.60,
+    assert chosen == {"pseudo-labelled only (the paper)": 0.80,
+                      "all, ties to the lower log-loss (the default to stop 21)": 0.60,
                       "all, labels alone of the first network only": 0.70,
                       "all, ties on accuracy and F1 to the pseudo-labelled": 0.60,
+                      "all, ties on accuracy and F1 to the pseudo-labelled, then log-loss (our default)": 0.60,
                       "all, by validation log-loss": 0.70}
     without_lite1 = [{**records[0], "candidates": candidates[:2]}]
     tie_rule = selection_rules.RULES["all, ties on accuracy and F1 to the pseudo-labelled"]
     assert selection_rules.replay(rows, without_lite1, tie_rule)[0]["accuracy"] == 0.80
-    assert selection_rules.replay(rows, without_lite1, selection_rules.RULES["all candidates (our default)"]
-                                  )[0]["accuracy"] == 0.70
+    default = selection_rules.RULES["all, ties on accuracy and F1 to the pseudo-labelled, then log-loss (our default)"]
+    assert selection_rules.replay(rows, without_lite1, default)[0]["accuracy"] == 0.80
+    old_default = selection_rules.RULES["all, ties to the lower log-loss (the default to stop 21)"]
+    assert selection_rules.replay(rows, without_lite1, old_default)[0]["accuracy"] == 0.70
