@@ -44,9 +44,14 @@ def evaluate_candidates(workflow, finals: dict, alone: dict) -> tuple[list[dict]
 
 
 def choose(candidates: list[dict], config) -> dict:
-    """The best eligible candidate on the `select_on` split; ties go to the first (a final model)."""
-    eligible = [c for c in candidates if c["eligible"]]
-    return max(eligible, key=lambda c: selection_key(c[config.select_on]))
+    """The best eligible candidate on the `select_on` split: accuracy, then macro F1; where those
+    tie, a pseudo-labelled model (trained on more images) before one on the labels alone; then
+    the lower log-loss (why: benchmarks/results/ssl_protocol_README.md, "Validation ties")."""
+    def key(candidate: dict) -> tuple:
+        accuracy, macro_f1, log_loss = selection_key(candidate[config.select_on])
+        return accuracy, macro_f1, candidate["trained_on"] == WITH_PSEUDO, log_loss
+
+    return max((c for c in candidates if c["eligible"]), key=key)
 
 
 def best_of(candidates: list[dict], trained_on: str, split: str = "validation") -> dict | None:

@@ -84,7 +84,8 @@ class RunConfig:
         f"use unlabelled images; default {_ON_OFF[SELF_TRAINING_DEFAULTS['label_spreading']]}.", page="training"))
     candidates: str = field(default="all", metadata=_help(
         "Which trained models compete in the final choice: 'all' (the models trained on your labels "
-        "alone too, so a run is never worse than your labels on the validation images) or "
+        "alone too, so a run is never worse than your labels on the validation images; on a tie "
+        "the pseudo-labelled model is kept) or "
         "'pseudo-labelled' (only those trained with pseudo-labels, as in the paper).",
         choices=CANDIDATES, page="training"))
     recipe: str = field(default="lp-ft", metadata=_help(
